@@ -1,0 +1,69 @@
+/* negotiate — what a peer says in SDP and what it needs from the other side.
+ *
+ * The SDP model (sdp.h) is a faithful copy of any description; this layer
+ * reduces it to the few facts the stack acts on (ICE credentials and
+ * candidates, the DTLS fingerprint and role, the SCTP port and message size,
+ * which m-lines are accepted) and writes our own offers and answers from
+ * the same facts, so peer.c never walks SDP lines. JSEP (RFC 8829) rules
+ * applied: BUNDLE on one transport (RFC 8843), rtcp-mux, no trickle
+ * (candidates inside, a=end-of-candidates), a=setup per RFC 8842.
+ */
+#ifndef TERN_NEGOTIATE_H
+#define TERN_NEGOTIATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define TERN_NEG_MAX_CANDIDATES 16
+#define TERN_NEG_MAX_MEDIA 16
+
+enum tern_setup { TERN_SETUP_NONE, TERN_SETUP_ACTPASS, TERN_SETUP_ACTIVE, TERN_SETUP_PASSIVE };
+
+/* Our side of a description. */
+struct tern_local_params {
+  const char *ice_ufrag, *ice_pwd;
+  const char *fingerprint; /* sha-256 value */
+  bool ice_lite;
+  enum tern_setup setup;
+  const struct sockaddr_storage *candidates; /* with the media port */
+  int n_candidates;
+  uint64_t session_id, session_version;
+  bool datachannel; /* offers: add m=application */
+  uint16_t sctp_port;
+  uint32_t max_message_size;
+};
+
+/* The other side's description, reduced. */
+struct tern_remote_params {
+  char ice_ufrag[257], ice_pwd[257];
+  char fp_alg[16], fp_value[192];
+  enum tern_setup setup;
+  bool ice_lite;
+  bool datachannel; /* an accepted m=application */
+  char app_mid[33];
+  uint16_t sctp_port;
+  uint32_t max_message_size; /* 65536 when absent (RFC 8841 §6.1) */
+  struct sockaddr_storage candidates[TERN_NEG_MAX_CANDIDATES];
+  uint32_t priorities[TERN_NEG_MAX_CANDIDATES];
+  int n_candidates;
+};
+
+struct tern_sdp;
+
+/* Writes an offer. Returns its length or a negative error. */
+int tern_negotiate_write_offer(const struct tern_local_params *l, char *buf, size_t cap,
+                               char *err, size_t errcap);
+/* Parses and checks a remote description. For an answer, our offer is given
+ * so the m-lines can be matched to it. On success *parsed (heap, free()) is
+ * kept for writing an answer. */
+int tern_negotiate_read(const char *sdp, size_t len, bool is_answer, const char *our_offer,
+                        struct tern_remote_params *out, struct tern_sdp **parsed, char *err,
+                        size_t errcap);
+/* Writes an answer to a parsed offer: the data channel m-line accepted,
+ * every other m-line rejected (port 0) until media lands. */
+int tern_negotiate_write_answer(const struct tern_local_params *l, const struct tern_sdp *offer,
+                                char *buf, size_t cap, char *err, size_t errcap);
+
+#endif
