@@ -1,0 +1,16 @@
+/* apps — the node-webrtc-examples, one file each, mounted on the REST API.
+ *
+ * An example sees a connection's peer, its data channels and (later) its
+ * tracks, never ICE or DTLS. Each mount function registers the example's
+ * routes under "/<name>" and returns its connection manager, which the
+ * server destroys at shutdown.
+ */
+#ifndef TERN_APPS_H
+#define TERN_APPS_H
+
+#include "api/connections.h"
+
+struct tern_conns *tern_app_ping_pong_mount(const struct tern_conns_env *env);
+struct tern_conns *tern_app_buffer_limits_mount(const struct tern_conns_env *env);
+
+#endif
