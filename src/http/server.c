@@ -360,14 +360,28 @@ static void respond_static(struct tern_http_server *s, struct tern_http_req *r) 
   r->file_left = size;
 }
 
+/* Runs once the whole request (headers and body) is in: refusals wait for
+ * the body too, so the connection stays in step for keep-alive. */
 static void dispatch(struct tern_http_server *s, struct conn *c,
                      struct tern_http_req *r) {
+  char allow[64];
   r->dispatched = true;
-  if (r->route) {
+  enum tern_route_result rr = tern_router_find(
+      &s->router, r->method, r->path, &r->route, r->match, allow, sizeof allow);
+  if (rr == TERN_ROUTE_FOUND) {
     tern_http_handler h = (tern_http_handler)(uintptr_t)r->route->handler;
     h(r, r->route->user);
+  } else if (rr == TERN_ROUTE_METHOD_NOT_ALLOWED) {
+    r->route = NULL;
+    tern_http_resp_header(r, "Allow", allow);
+    tern_http_respond_text(r, 405, "method %s not allowed here (allowed: %s)",
+                           r->method, allow);
   } else {
-    respond_static(s, r);
+    r->route = NULL;
+    if (strcmp(r->method, "GET") == 0 || r->head)
+      respond_static(s, r);
+    else
+      tern_http_respond_text(r, 404, "not found");
   }
   /* Still waiting for an asynchronous handler: bound the wait. */
   if (c->req == r && !r->responded)
@@ -413,25 +427,6 @@ static int begin_request(struct tern_http_server *s, struct conn *c,
     return 0;
   }
 
-  char allow[64];
-  enum tern_route_result rr = tern_router_find(
-      &s->router, method, r->path, &r->route, r->match, allow, sizeof allow);
-  if (rr == TERN_ROUTE_METHOD_NOT_ALLOWED) {
-    r->route = NULL;
-    r->dispatched = true;
-    tern_http_resp_header(r, "Allow", allow);
-    tern_http_respond_text(r, 405, "method %s not allowed here (allowed: %s)",
-                           method, allow);
-    return 0;
-  }
-  if (rr == TERN_ROUTE_NOT_FOUND) {
-    r->route = NULL;
-    if (strcmp(method, "GET") != 0 && !r->head) {
-      r->dispatched = true;
-      tern_http_respond_text(r, 404, "not found");
-      return 0;
-    }
-  }
   if (!r->expect_body)
     dispatch(s, c, r);
   return 0;

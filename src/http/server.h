@@ -16,7 +16,9 @@
  * Every response carries Content-Length; keep-alive is supported.
  *
  * Limits. A body above max_body answers 413 (Connection: close) without
- * buffering the rest; request headers above max_header are refused by lws;
+ * buffering the rest; a chunked upload answers 411 (lws 4.1 cannot decode
+ * one); request headers above max_header are refused by lws; HTTP/1.1 only
+ * (an h2c upgrade answers 400);
  * connections beyond max_connections in total or max_connections_per_ip
  * per client address are closed at accept. Idle keep-alive connections,
  * clients that stall while sending a request or reading a response, and

@@ -10,8 +10,6 @@
  */
 #include "http/internal.h"
 
-#include "core/log.h"
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -69,6 +69,10 @@ case $code in 404|000) pass "no way out: /app.js%00.png is refused ($code)";;
 expect "a known path with another method: 405 + Allow" "405 GET, HEAD" \
   "$(C -X DELETE -D - -o /dev/null "$base/healthz" | tr -d '\r' | awk 'NR==1{c=$2} tolower($1)=="allow:"{sub(/^[^ ]+ /,""); a=$0} END{print c, a}')"
 expect "POST to no route is 404" "404" "$(C -X POST -d x -o /dev/null -w '%{http_code}' "$base/nothing")"
+out=$(C -v -d 'some body' "$base/nothing" --next -s -m 5 "$base/healthz" 2>&1)
+if grep -q 'Re-using existing connection' <<<"$out" && grep -q '^ok' <<<"$out"; then
+  pass "a refused request with a body keeps the connection usable"
+else bad "keep-alive after a refusal with a body" "$(tail -5 <<<"$out")"; fi
 head -c 1048576 /dev/zero > "$work/big.bin"
 expect "a 1 MiB body is refused with 413" "413" \
   "$(C --data-binary @"$work/big.bin" -o /dev/null -w '%{http_code}' "$base/healthz")"
