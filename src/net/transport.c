@@ -109,8 +109,8 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   *buf = uv_buf_init((char *)t->rx_buf, (unsigned)t->rx_cap);
 }
 
-static void dispatch(struct tern_transport *t, const struct sockaddr *from, uint8_t *buf,
-                     size_t len) {
+void tern_transport_dispatch(struct tern_transport *t, const struct sockaddr *from,
+                             uint8_t *buf, size_t len) {
   uint8_t key[19];
   size_t klen;
   struct tern_transport_endpoint *ep;
@@ -170,7 +170,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
   /* nread 0 with no address: the batch is drained; nothing to do. */
   if (nread <= 0 || !from || t->closing)
     return;
-  dispatch(t, from, (uint8_t *)buf->base, (size_t)nread);
+  tern_transport_dispatch(t, from, (uint8_t *)buf->base, (size_t)nread);
 }
 
 int tern_transport_init(struct tern_transport *t, uv_loop_t *loop, const char *host,

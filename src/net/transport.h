@@ -81,6 +81,13 @@ int tern_transport_bind_addr(struct tern_transport *t, const struct sockaddr *ad
 void tern_transport_unbind_addr(struct tern_transport *t, const struct sockaddr *addr,
                                 struct tern_transport_endpoint *ep);
 
+/* Classifies one received datagram and hands it to its endpoint (or drops
+ * and counts it): what the receive callback does for every datagram. len must
+ * be at least 1. Exposed for the fuzz target (tests/fuzz/fuzz_transport_demux.c);
+ * handlers are called synchronously from here. */
+void tern_transport_dispatch(struct tern_transport *t, const struct sockaddr *from,
+                             uint8_t *buf, size_t len);
+
 /* Sends one datagram now (no queue: a full socket buffer drops, like the
  * network would). Returns 0 or a negative uv error. */
 int tern_transport_send(struct tern_transport *t, const struct sockaddr *to,
