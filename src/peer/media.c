@@ -58,7 +58,7 @@ fail:
   return rc;
 }
 
-void tern_media_close(struct tern_media *m) {
+static void release(struct tern_media *m) {
   if (m->sctp)
     tern_sctp_stack_destroy(m->sctp);
   m->sctp = NULL;
@@ -71,4 +71,26 @@ void tern_media_close(struct tern_media *m) {
   if (m->transport_ready)
     tern_transport_close(&m->transport);
   m->transport_ready = false;
+}
+
+static void on_drain_closed(uv_handle_t *h) { release(h->data); }
+
+static void on_drain(uv_check_t *c) {
+  struct tern_media *m = c->data;
+  if (m->env.peers_allocated == 0) {
+    uv_check_stop(c);
+    uv_close((uv_handle_t *)c, on_drain_closed);
+  }
+}
+
+void tern_media_close(struct tern_media *m) {
+  if (m->env.peers_allocated == 0 || !m->env.loop) {
+    release(m);
+    return;
+  }
+  tern_log_info(NULL, "media: waiting for %llu peer(s) to finish closing",
+                (unsigned long long)m->env.peers_allocated);
+  uv_check_init(m->env.loop, &m->drain);
+  m->drain.data = m;
+  uv_check_start(&m->drain, on_drain);
 }

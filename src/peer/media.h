@@ -19,6 +19,7 @@ struct tern_media {
   struct tern_sctp_stack *sctp;
   struct tern_peer_env env;
   bool transport_ready;
+  uv_check_t drain; /* waits for closed peers to be freed before closing */
 };
 
 struct tern_media_config {
@@ -32,8 +33,10 @@ struct tern_media_config {
 /* 0, or a negative error with one line in err (undoes what it did). */
 int tern_media_init(struct tern_media *m, uv_loop_t *loop, const struct tern_media_config *cfg,
                     char *err, size_t errcap);
-/* Closes the socket (one loop iteration to finish) and frees the rest.
- * Every peer must be closed first. */
+/* Closes the socket and frees the rest once every peer is freed: closed
+ * peers free themselves at the end of a loop iteration, and the SCTP stack
+ * and DTLS context must outlive them, so this may finish an iteration or
+ * two later (the loop keeps running until it has). Close every peer first. */
 void tern_media_close(struct tern_media *m);
 
 #endif

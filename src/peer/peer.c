@@ -566,6 +566,7 @@ struct tern_peer *tern_peer_create(struct tern_peer_env *env, bool controlling,
   p->timer.data = p;
   env->peers_created++;
   env->peers_live++;
+  env->peers_allocated++;
   return p;
 
 err_ice:
@@ -586,6 +587,7 @@ static void on_peer_freed(uv_handle_t *h) {
   free(p->local_sdp);
   free(p->remote_sdp);
   free(p->remote_offer);
+  p->env->peers_allocated--;
   free(p);
 }
 

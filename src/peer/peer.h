@@ -48,6 +48,8 @@ struct tern_peer_env {
   uint32_t consent_timeout_ms;    /* ICE: disconnected after this much silence */
   uint32_t handshake_timeout_ms;  /* DTLS must finish within this once ICE is up */
   uint64_t peers_created, peers_live; /* counters for /metrics */
+  uint64_t peers_allocated; /* closed but not yet freed ones too: the shared
+                               pieces must outlive every peer */
 };
 
 enum tern_peer_state { /* RTCPeerConnectionState */
