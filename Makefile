@@ -14,8 +14,10 @@ LDLIBS  += $(PKG_LIBS) -lm
 
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-SRCS      := $(sort $(shell find src -name '*.c' ! -path src/main.c))
-TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+# EXCLUDE leaves sources or tests out (patterns), e.g. while a module is
+# being written: make EXCLUDE='src/rtp/% tests/unit/test_rtp.c'
+SRCS      := $(filter-out $(EXCLUDE),$(sort $(shell find src -name '*.c' ! -path src/main.c)))
+TEST_SRCS := $(filter-out $(EXCLUDE),$(sort $(wildcard tests/unit/test_*.c)))
 
 OBJS      := $(SRCS:%.c=build/obj/%.o)
 TESTS     := $(TEST_SRCS:tests/unit/%.c=build/tests/%)
@@ -52,6 +54,9 @@ build/san/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 
+build/san/tern: build/san/obj/src/main.o build/san/libtern.a
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
 build/san/tests/%: tests/unit/%.c build/san/libtern.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< build/san/libtern.a $(LDLIBS)
@@ -69,8 +74,10 @@ unit-san: $(SAN_TESTS)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  bash tests/run-unit.sh $(SAN_TESTS)
 
-api: build/tern
-	@bash tests/api/run.sh
+# The HTTP API tests run against the sanitized server: hostile requests
+# must not only get the right status but leave no memory error behind.
+api: build/tern build/san/tern
+	@TERN_BIN=build/san/tern bash tests/api/run.sh
 
 e2e: build/tern
 	@bash tests/e2e/run.sh
@@ -79,10 +86,49 @@ test: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-san
+	$(MAKE) fuzz-smoke
 	$(MAKE) api
 	$(MAKE) e2e
 
 clean:
 	rm -rf build
+
+# ---- fuzzing (libFuzzer + ASan + UBSan, clang): tests/fuzz/, docs/fuzzing.md ----
+# The sources are compiled again with clang into build/fuzz/ (the normal
+# build uses gcc). make fuzz runs every target FUZZ_SECONDS each (or only
+# FUZZ_TARGET, e.g. make fuzz FUZZ_TARGET=stun FUZZ_SECONDS=600); make
+# fuzz-smoke runs each for a few seconds, replaying the seed corpora first.
+FUZZ_CC            ?= clang
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_TARGET        ?=
+FUZZ_FLAGS := -std=c17 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) -O1 -g -fno-omit-frame-pointer \
+              -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_OBJS  := $(SRCS:%.c=build/fuzz/obj/%.o)
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_RUN   := $(if $(FUZZ_TARGET),$(FUZZ_TARGET:%=build/fuzz/fuzz_%),$(FUZZ_BINS))
+
+.PHONY: fuzz fuzz-smoke fuzz-build
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+build/fuzz/libtern.a: $(FUZZ_OBJS)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h build/fuzz/libtern.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Wall -Wextra -Werror -fsanitize=fuzzer -o $@ $< build/fuzz/libtern.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_RUN)
+
+fuzz: fuzz-build
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_RUN)
+
+fuzz-smoke: fuzz-build
+	@bash tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_RUN)
+
+-include $(FUZZ_OBJS:.o=.d)
+# ---- end of fuzzing ----
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) build/obj/src/main.d

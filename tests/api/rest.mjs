@@ -158,5 +158,9 @@ await test('the server still serves after all of the above', async () => {
   await fetch(`${prefix}/connections/${c.id}`, { method: 'DELETE' });
 });
 
+await test('connections left open are closed by the shutdown (run.sh checks the exit)', async () => {
+  for (let i = 0; i < 3; i++) assert.equal((await post(`${prefix}/connections`)).status, 200);
+});
+
 console.log(failures ? `rest: ${failures} failure(s)` : 'rest: all passed');
 process.exit(failures ? 1 : 0);
