@@ -4,6 +4,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/server.h"
+#include "api/metrics.h"
 #include "apps/apps.h"
 
 #include <errno.h>
@@ -38,6 +39,8 @@ static int mount_all(struct tern_server *srv) {
       .max_peers = srv->cfg.max_peers,
   };
   int rc = tern_http_route(srv->http, "GET", "/healthz", get_healthz, srv);
+  if (rc == 0)
+    rc = tern_metrics_mount(srv->http, &srv->media);
   for (size_t i = 0; rc == 0 && i < sizeof examples / sizeof examples[0]; i++) {
     struct tern_conns *c = examples[i](&env);
     if (!c)

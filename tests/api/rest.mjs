@@ -158,6 +158,18 @@ await test('the server still serves after all of the above', async () => {
   await fetch(`${prefix}/connections/${c.id}`, { method: 'DELETE' });
 });
 
+await test('GET /metrics: Prometheus text with peers, packets and drops', async () => {
+  const r = await fetch(`${base}/metrics`);
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('content-type'), /text\/plain/);
+  const text = await r.text();
+  assert.match(text, /^# TYPE tern_peers gauge$/m);
+  assert.match(text, /^tern_peers \d+$/m);
+  assert.match(text, /^tern_peers_created_total [1-9]\d*$/m); // the tests above made some
+  assert.match(text, /^tern_udp_packets_in_total \d+$/m);
+  assert.match(text, /^tern_udp_drops_total\{reason="unknown_ufrag"\} \d+$/m);
+});
+
 await test('connections left open are closed by the shutdown (run.sh checks the exit)', async () => {
   for (let i = 0; i < 3; i++) assert.equal((await post(`${prefix}/connections`)).status, 200);
 });
