@@ -12,49 +12,7 @@
 #include "net/transport.h"
 #include "sctp/datachannel.h"
 #include "sdp/negotiate.h"
-
-#define SCTP_PORT 5000
-/* What we accept per message; the browsers send up to 256 KiB (Chromium)
- * and tests send 1 MiB, so take a little more. */
-#define MAX_MESSAGE_SIZE ((1u << 20) + 65536)
-#define SDP_CAP 16384
-#define MAX_BOUND 8 /* remote addresses that passed a check, or that we check */
-
-struct tern_peer {
-  struct tern_peer_env *env;
-  char id[40];
-  const struct tern_peer_ops *ops;
-  void *user;
-  bool controlling;
-  bool closed;
-
-  struct tern_transport_endpoint ep;
-  struct tern_ice_agent *ice;
-  struct tern_dtls *dtls;
-  struct tern_dc_set *dcs;
-  uv_timer_t timer;
-
-  enum tern_ice_state ice_state;
-  enum tern_peer_state state;
-  enum tern_signaling_state sig;
-
-  char *local_sdp, *remote_sdp;
-  enum tern_sdp_type local_type, remote_type;
-  struct tern_sdp *remote_offer; /* kept until we answer it */
-  struct tern_remote_params remote;
-  bool have_remote;
-  enum tern_dtls_role dtls_role;
-  bool dtls_started;
-  uint64_t dtls_deadline; /* the handshake must end by then, once ICE is up */
-  uint64_t session_id, session_version;
-
-  /* Where DTLS goes: the nominated address, or until then the latest
-   * address that passed a check (browsers start DTLS before nominating). */
-  struct sockaddr_storage remote_addr;
-  bool have_remote_addr;
-  struct sockaddr_storage bound[MAX_BOUND];
-  int n_bound;
-};
+#include "peer/peer_int.h"
 
 const char *tern_peer_state_name(enum tern_peer_state s) {
   static const char *n[] = {"new", "connecting", "connected", "disconnected", "failed", "closed"};
@@ -171,7 +129,15 @@ static void on_dtls_packet(void *user, const struct sockaddr *from, const uint8_
 static const struct tern_transport_handler transport_handler = {
     .stun = on_stun,
     .dtls = on_dtls_packet,
+    .rtp = tern_peer_on_rtp,
 };
+
+uint64_t tern_peer_now_ms(const struct tern_peer *p) { return now_ms(p); }
+
+void tern_peer_send_raw(struct tern_peer *p, const uint8_t *buf, size_t len) {
+  if (!p->closed && p->have_remote_addr)
+    tern_transport_send(p->env->transport, (struct sockaddr *)&p->remote_addr, buf, len);
+}
 
 /* ---- ICE ---------------------------------------------------------------- */
 
@@ -246,9 +212,7 @@ static const struct tern_ice_ops ice_ops = {
 /* ---- DTLS ---------------------------------------------------------------- */
 
 static void dtls_send(void *user, const uint8_t *buf, size_t len) {
-  struct tern_peer *p = user;
-  if (!p->closed && p->have_remote_addr)
-    tern_transport_send(p->env->transport, (struct sockaddr *)&p->remote_addr, buf, len);
+  tern_peer_send_raw(user, buf, len);
 }
 
 static void dtls_connected(void *user) {
@@ -258,6 +222,13 @@ static void dtls_connected(void *user) {
   p->dtls_deadline = 0;
   tern_log_info(p->id, "DTLS connected as %s",
                 p->dtls_role == TERN_DTLS_ROLE_CLIENT ? "client" : "server");
+  int rc = tern_peer_media_start(p);
+  if (rc < 0) {
+    char why[80];
+    snprintf(why, sizeof why, "SRTP keys could not be set up (%d)", rc);
+    fail(p, why);
+    return;
+  }
   if (p->dcs && p->remote.datachannel)
     tern_dc_set_start(p->dcs, p->remote.sctp_port, p->remote.max_message_size);
   set_state(p, TERN_PEER_CONNECTED);
@@ -335,8 +306,8 @@ struct tern_dc *tern_peer_create_datachannel(struct tern_peer *p, const struct t
 
 /* ---- descriptions -------------------------------------------------------------- */
 
-static void local_params(const struct tern_peer *p, struct tern_local_params *l,
-                         struct sockaddr_storage *cands) {
+static void local_params(struct tern_peer *p, struct tern_local_params *l,
+                         struct sockaddr_storage *cands, struct tern_local_track *tracks) {
   memset(l, 0, sizeof *l);
   l->ice_ufrag = tern_ice_agent_local_ufrag(p->ice);
   l->ice_pwd = tern_ice_agent_local_pwd(p->ice);
@@ -347,6 +318,8 @@ static void local_params(const struct tern_peer *p, struct tern_local_params *l,
   l->sctp_port = SCTP_PORT;
   l->max_message_size = MAX_MESSAGE_SIZE;
   l->datachannel = p->dcs != NULL;
+  l->cname = p->cname;
+  l->msid_stream = p->id;
   /* Candidates: the announced addresses with the socket's real port. */
   const struct sockaddr *local = (const struct sockaddr *)&p->env->transport->local;
   uint16_t port = local->sa_family == AF_INET ? ((const struct sockaddr_in *)local)->sin_port
@@ -360,6 +333,9 @@ static void local_params(const struct tern_peer *p, struct tern_local_params *l,
   }
   l->candidates = cands;
   l->n_candidates = p->env->n_candidates;
+  tern_peer_tracks_local(p, tracks);
+  l->tracks = tracks;
+  l->n_tracks = p->n_tracks;
 }
 
 static int set_local(struct tern_peer *p, const char *sdp, int len, enum tern_sdp_type type) {
@@ -378,6 +354,7 @@ static int set_local(struct tern_peer *p, const char *sdp, int len, enum tern_sd
 int tern_peer_create_offer(struct tern_peer *p, char *err, size_t errcap) {
   struct tern_local_params l;
   struct sockaddr_storage cands[TERN_PEER_MAX_CANDIDATES];
+  struct tern_local_track tracks[TERN_PEER_MAX_TRACKS];
   char *buf;
   int n;
 
@@ -385,7 +362,7 @@ int tern_peer_create_offer(struct tern_peer *p, char *err, size_t errcap) {
     snprintf(err, errcap, "an offer can only be made once, in the stable state");
     return -EINVAL;
   }
-  local_params(p, &l, cands);
+  local_params(p, &l, cands, tracks);
   l.setup = TERN_SETUP_ACTPASS;
   if (!(buf = malloc(SDP_CAP)))
     return -ENOMEM;
@@ -501,8 +478,10 @@ int tern_peer_set_remote_description(struct tern_peer *p, enum tern_sdp_type typ
   if (type == TERN_SDP_ANSWER) {
     free(parsed);
     p->sig = TERN_SIGNALING_STABLE;
+    tern_peer_tracks_apply_answer(p);
     return apply_remote(p, err, errcap);
   }
+  tern_peer_tracks_from_offer(p);
   p->remote_offer = parsed;
   p->sig = TERN_SIGNALING_HAVE_REMOTE_OFFER;
   return 0;
@@ -511,6 +490,7 @@ int tern_peer_set_remote_description(struct tern_peer *p, enum tern_sdp_type typ
 int tern_peer_create_answer(struct tern_peer *p, char *err, size_t errcap) {
   struct tern_local_params l;
   struct sockaddr_storage cands[TERN_PEER_MAX_CANDIDATES];
+  struct tern_local_track tracks[TERN_PEER_MAX_TRACKS];
   char *buf;
   int n;
 
@@ -520,7 +500,7 @@ int tern_peer_create_answer(struct tern_peer *p, char *err, size_t errcap) {
   }
   if (p->remote.datachannel && ensure_dcs(p) < 0)
     return -ENOMEM;
-  local_params(p, &l, cands);
+  local_params(p, &l, cands, tracks);
   l.setup = p->dtls_role == TERN_DTLS_ROLE_CLIENT ? TERN_SETUP_ACTIVE : TERN_SETUP_PASSIVE;
   if (!(buf = malloc(SDP_CAP)))
     return -ENOMEM;
@@ -587,6 +567,7 @@ static void on_peer_freed(uv_handle_t *h) {
   free(p->local_sdp);
   free(p->remote_sdp);
   free(p->remote_offer);
+  tern_peer_media_free(p);
   p->env->peers_allocated--;
   free(p);
 }

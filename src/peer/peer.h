@@ -28,6 +28,7 @@
 
 #include "ice/ice.h"
 #include "sctp/datachannel.h"
+#include "sdp/negotiate.h"
 
 struct tern_transport;
 struct tern_dtls_ctx;
@@ -71,12 +72,16 @@ enum tern_signaling_state {
 enum tern_sdp_type { TERN_SDP_OFFER, TERN_SDP_ANSWER };
 
 struct tern_peer;
+struct tern_track;
 
 struct tern_peer_ops {
   void (*ice_state)(struct tern_peer *p, void *user, enum tern_ice_state s);
   void (*state)(struct tern_peer *p, void *user, enum tern_peer_state s);
   /* The remote side opened a data channel; set its ops in here. */
   void (*datachannel)(struct tern_peer *p, void *user, struct tern_dc *dc);
+  /* A remote offer made a transceiver (like RTCPeerConnection.ontrack, but
+   * at setRemoteDescription time): set its ops with tern_track_set_ops. */
+  void (*track)(struct tern_peer *p, void *user, struct tern_track *t);
 };
 
 struct tern_peer *tern_peer_create(struct tern_peer_env *env, bool controlling,
@@ -104,6 +109,45 @@ enum tern_sdp_type tern_peer_remote_type(const struct tern_peer *p);
 struct tern_dc *tern_peer_create_datachannel(struct tern_peer *p,
                                              const struct tern_dc_init *init,
                                              const struct tern_dc_ops *ops, void *user);
+
+/* ---- media: one transceiver per audio/video m-line ----------------------
+ *
+ * Tracks are added before the offer (the server offers them, with Opus for
+ * audio and VP8 for video). Incoming RTP is decrypted and handed to the
+ * track whose payload type it carries; RTCP keyframe requests (PLI/FIR) for
+ * what we send come to keyframe_request. Sending needs the SRTP keys, so
+ * nothing is sent before the peer is connected (tern_track_send_* return
+ * -ENOTCONN then). */
+struct tern_track_ops {
+  /* One decrypted RTP packet; the buffer is valid during the call only. */
+  void (*rtp)(struct tern_track *t, void *user, const uint8_t *pkt, size_t len);
+  /* The remote side asked (PLI or FIR) for a keyframe of what we send. */
+  void (*keyframe_request)(struct tern_track *t, void *user);
+};
+struct tern_track_init {
+  enum tern_track_kind kind;
+  enum tern_track_dir dir; /* ours: sendrecv, sendonly, recvonly */
+  bool stereo;             /* audio: offer stereo Opus */
+};
+struct tern_track_stats {
+  uint64_t packets_in, bytes_in, packets_out, bytes_out;
+  uint64_t keyframe_requests_in, keyframe_requests_out;
+};
+struct tern_track *tern_peer_add_track(struct tern_peer *p, const struct tern_track_init *init,
+                                       const struct tern_track_ops *ops, void *user);
+/* Forwards an RTP packet: our SSRC and payload type replace the packet's;
+ * sequence number, timestamp, marker and extensions are kept. */
+int tern_track_send_rtp(struct tern_track *t, const uint8_t *pkt, size_t len);
+/* Originates a packet: header built here (our SSRC, PT, next sequence). */
+int tern_track_send_payload(struct tern_track *t, const uint8_t *payload, size_t len,
+                            uint32_t timestamp, bool marker);
+/* Sends a PLI for the stream we receive on this track. */
+int tern_track_request_keyframe(struct tern_track *t);
+bool tern_track_is_active(const struct tern_track *t); /* negotiated, not rejected */
+void tern_track_set_ops(struct tern_track *t, const struct tern_track_ops *ops, void *user);
+enum tern_track_kind tern_track_kind(const struct tern_track *t);
+struct tern_peer *tern_track_peer(const struct tern_track *t);
+const struct tern_track_stats *tern_track_get_stats(const struct tern_track *t);
 
 const char *tern_peer_id(const struct tern_peer *p);
 enum tern_ice_state tern_peer_ice_state(const struct tern_peer *p);

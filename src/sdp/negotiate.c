@@ -78,6 +78,49 @@ static void fill_application(const struct tern_local_params *l, struct tern_sdp_
   m->max_message_size = l->max_message_size;
 }
 
+static const char *const MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid";
+
+/* An audio (Opus) or video (VP8) m-line: the codecs both browsers decode
+ * and Tern's media blocks handle, with the feedback Tern answers (NACK and
+ * keyframe requests for video). */
+static int fill_track(const struct tern_local_params *l, const struct tern_local_track *t,
+                      struct tern_sdp_media *m) {
+  struct tern_sdp_codec *c;
+  int rc = fill_transport(l, m);
+  if (rc < 0)
+    return rc;
+  m->has_direction = true;
+  m->direction = (enum tern_sdp_dir)t->dir; /* same order */
+  m->rtcp_rsize = true;
+  if (t->kind == TERN_TRACK_AUDIO) {
+    c = tern_sdp_add_codec(m, t->pt, "opus", 48000, 2,
+                           t->stereo ? "minptime=10;useinbandfec=1;stereo=1;sprop-stereo=1"
+                                     : "minptime=10;useinbandfec=1");
+  } else {
+    c = tern_sdp_add_codec(m, t->pt, "VP8", 90000, 0, "");
+    if (c && (tern_sdp_add_rtcp_fb(c, "nack") < 0 || tern_sdp_add_rtcp_fb(c, "nack pli") < 0 ||
+              tern_sdp_add_rtcp_fb(c, "ccm fir") < 0))
+      return -ENOSPC;
+  }
+  if (!c || tern_sdp_add_extmap(m, 1, MID_URI) < 0)
+    return -ENOSPC;
+  if (t->dir == TERN_DIR_SENDRECV || t->dir == TERN_DIR_SENDONLY) {
+    char track_id[40];
+    snprintf(track_id, sizeof track_id, "%s-%s", t->kind == TERN_TRACK_AUDIO ? "audio" : "video",
+             t->mid);
+    if (tern_sdp_set_str(m->msid_stream, sizeof m->msid_stream, l->msid_stream) ||
+        tern_sdp_set_str(m->msid_track, sizeof m->msid_track, track_id))
+      return -E2BIG;
+    m->ssrc_count = 1;
+    m->ssrcs[0].ssrc = t->ssrc;
+    if (tern_sdp_set_str(m->ssrcs[0].cname, sizeof m->ssrcs[0].cname, l->cname) ||
+        tern_sdp_set_str(m->ssrcs[0].msid_stream, sizeof m->ssrcs[0].msid_stream, l->msid_stream) ||
+        tern_sdp_set_str(m->ssrcs[0].msid_track, sizeof m->ssrcs[0].msid_track, track_id))
+      return -E2BIG;
+  }
+  return 0;
+}
+
 int tern_negotiate_write_offer(const struct tern_local_params *l, char *buf, size_t cap,
                                char *err, size_t errcap) {
   struct tern_sdp *s = malloc(sizeof *s);
@@ -85,12 +128,30 @@ int tern_negotiate_write_offer(const struct tern_local_params *l, char *buf, siz
   if (!s)
     return -ENOMEM;
   fill_session(l, s);
-  if (!l->datachannel) {
+  if (!l->datachannel && l->n_tracks == 0) {
     snprintf(err, errcap, "nothing to offer: no data channel or track was added");
     rc = -EINVAL;
     goto out;
   }
-  struct tern_sdp_media *m = tern_sdp_add_media(s, TERN_SDP_KIND_APPLICATION, "0");
+  for (int i = 0; i < l->n_tracks; i++) {
+    const struct tern_local_track *t = &l->tracks[i];
+    struct tern_sdp_media *tm = tern_sdp_add_media(
+        s, t->kind == TERN_TRACK_AUDIO ? TERN_SDP_KIND_AUDIO : TERN_SDP_KIND_VIDEO, t->mid);
+    if (!tm || (rc = fill_track(l, t, tm)) < 0) {
+      snprintf(err, errcap, "could not build the offer's m-line for mid %s", t->mid);
+      rc = -EINVAL;
+      goto out;
+    }
+  }
+  if (!l->datachannel) {
+    rc = tern_sdp_write(s, buf, cap);
+    if (rc < 0)
+      snprintf(err, errcap, "could not write the offer (%d)", rc);
+    goto out;
+  }
+  char app_mid[8];
+  snprintf(app_mid, sizeof app_mid, "%d", l->n_tracks);
+  struct tern_sdp_media *m = tern_sdp_add_media(s, TERN_SDP_KIND_APPLICATION, app_mid);
   if (!m || (rc = fill_transport(l, m)) < 0) {
     snprintf(err, errcap, "could not build the offer");
     rc = -EINVAL;
@@ -188,7 +249,42 @@ int tern_negotiate_read(const char *sdp, size_t len, bool is_answer, const char 
                  s->media[i].mid);
         goto out;
       }
+      if (ours->media[i].kind == TERN_SDP_KIND_APPLICATION)
+        continue;
+      /* A track: accepted with our payload type, or rejected. */
+      struct tern_remote_track *rt = &r->tracks[r->n_tracks++];
+      const struct tern_sdp_media *am = &s->media[i];
+      rt->rejected = am->rejected;
+      rt->dir = (enum tern_track_dir)tern_sdp_media_direction(s, am);
+      rt->ssrc = am->ssrc_count ? am->ssrcs[0].ssrc : 0;
+      if (!am->rejected) {
+        bool found = false;
+        for (unsigned k = 0; k < am->codec_count && !found; k++)
+          found = am->codecs[k].pt == ours->media[i].codecs[0].pt;
+        if (!found) {
+          snprintf(err, errcap, "the answer's %s m-line (mid %s) lacks payload type %u (%s)",
+                   am->kind_str, am->mid, ours->media[i].codecs[0].pt,
+                   ours->media[i].codecs[0].name);
+          goto out;
+        }
+      }
     }
+  }
+  for (unsigned i = 0; !is_answer && i < s->media_count; i++) {
+    const struct tern_sdp_media *m = &s->media[i];
+    if (m->kind != TERN_SDP_KIND_AUDIO && m->kind != TERN_SDP_KIND_VIDEO)
+      continue;
+    struct tern_remote_track *rt = &r->tracks[r->n_tracks++];
+    const struct tern_sdp_codec *c =
+        m->kind == TERN_SDP_KIND_AUDIO ? tern_sdp_find_codec(m, "opus", 48000, 0)
+                                       : tern_sdp_find_codec(m, "VP8", 90000, 0);
+    rt->kind = m->kind == TERN_SDP_KIND_AUDIO ? TERN_TRACK_AUDIO : TERN_TRACK_VIDEO;
+    tern_sdp_set_str(rt->mid, sizeof rt->mid, m->mid);
+    rt->rejected = m->rejected || !c;
+    rt->pt = c ? c->pt : 0;
+    rt->stereo = c && strstr(c->fmtp, "stereo=1") != NULL;
+    rt->dir = (enum tern_track_dir)tern_sdp_media_direction(s, m);
+    rt->ssrc = m->ssrc_count ? m->ssrcs[0].ssrc : 0;
   }
   for (unsigned i = 0; i < s->media_count; i++) {
     const struct tern_sdp_media *m = &s->media[i];
@@ -253,6 +349,7 @@ int tern_negotiate_write_answer(const struct tern_local_params *l, const struct 
                                 char *buf, size_t cap, char *err, size_t errcap) {
   struct tern_sdp *s = malloc(sizeof *s);
   unsigned accepted = 0;
+  bool datachannel_done = false;
   int rc = -EINVAL;
   if (!s)
     return -ENOMEM;
@@ -266,8 +363,20 @@ int tern_negotiate_write_answer(const struct tern_local_params *l, const struct 
     }
     tern_sdp_set_str(m->kind_str, sizeof m->kind_str, o->kind_str);
     tern_sdp_set_str(m->proto, sizeof m->proto, o->proto);
+    const struct tern_local_track *t = NULL;
+    for (int k = 0; k < l->n_tracks && !o->rejected; k++)
+      if (strcmp(l->tracks[k].mid, o->mid) == 0)
+        t = &l->tracks[k];
+    if (t) {
+      if ((rc = fill_track(l, t, m)) < 0) {
+        snprintf(err, errcap, "could not build the answer's m-line for mid %s", o->mid);
+        goto out;
+      }
+      accepted++;
+      continue;
+    }
     bool usable = !o->rejected && o->kind == TERN_SDP_KIND_APPLICATION && o->sctp_port &&
-                  strstr(o->fmt, "webrtc-datachannel") && accepted == 0;
+                  strstr(o->fmt, "webrtc-datachannel") && !datachannel_done;
     if (usable) {
       if ((rc = fill_transport(l, m)) < 0) {
         snprintf(err, errcap, "could not build the answer");
@@ -275,6 +384,7 @@ int tern_negotiate_write_answer(const struct tern_local_params *l, const struct 
       }
       fill_application(l, m);
       accepted++;
+      datachannel_done = true;
       continue;
     }
     /* Declined (RFC 8829 §5.3.1): port 0, the offered formats echoed, and
@@ -298,7 +408,7 @@ int tern_negotiate_write_answer(const struct tern_local_params *l, const struct 
       }
   }
   if (!accepted) {
-    snprintf(err, errcap, "nothing in the offer can be accepted (a data channel m-line is needed; audio/video are not supported yet)");
+    snprintf(err, errcap, "nothing in the offer can be accepted (Tern takes Opus audio, VP8 video and data channels)");
     rc = -EINVAL;
     goto out;
   }

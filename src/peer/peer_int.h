@@ -1,0 +1,87 @@
+/* peer_int — the inside of struct tern_peer, shared by peer.c (signalling,
+ * ICE, DTLS, data channels) and track.c (SRTP, RTP/RTCP, transceivers).
+ * Nothing outside src/peer includes this. */
+#ifndef TERN_PEER_INT_H
+#define TERN_PEER_INT_H
+
+#include "dtls/dtls.h"
+#include "net/transport.h"
+#include "peer/peer.h"
+#include "sdp/negotiate.h"
+
+#define SCTP_PORT 5000
+/* What we accept per message; the browsers send up to 256 KiB (Chromium)
+ * and tests send 1 MiB, so take a little more. */
+#define MAX_MESSAGE_SIZE ((1u << 20) + 65536)
+#define SDP_CAP 16384
+#define MAX_BOUND 8 /* remote addresses that passed a check, or that we check */
+
+#define TERN_PEER_MAX_TRACKS 8
+#define TERN_PEER_SCRATCH 1600
+
+struct tern_track {
+  struct tern_peer *peer;
+  struct tern_local_track local; /* mid, our payload type and SSRC, direction */
+  const struct tern_track_ops *ops;
+  void *user;
+  bool rejected;       /* the answer said port 0 */
+  uint32_t remote_ssrc; /* from the answer, else the first packet */
+  uint16_t seq;        /* for packets we originate */
+  struct tern_track_stats stats;
+};
+
+struct tern_peer {
+  struct tern_peer_env *env;
+  char id[40];
+  const struct tern_peer_ops *ops;
+  void *user;
+  bool controlling;
+  bool closed;
+
+  struct tern_transport_endpoint ep;
+  struct tern_ice_agent *ice;
+  struct tern_dtls *dtls;
+  struct tern_dc_set *dcs;
+  uv_timer_t timer;
+
+  enum tern_ice_state ice_state;
+  enum tern_peer_state state;
+  enum tern_signaling_state sig;
+
+  char *local_sdp, *remote_sdp;
+  enum tern_sdp_type local_type, remote_type;
+  struct tern_sdp *remote_offer; /* kept until we answer it */
+  struct tern_remote_params remote;
+  bool have_remote;
+  enum tern_dtls_role dtls_role;
+  bool dtls_started;
+  uint64_t dtls_deadline; /* the handshake must end by then, once ICE is up */
+  uint64_t session_id, session_version;
+
+  /* Where DTLS goes: the nominated address, or until then the latest
+   * address that passed a check (browsers start DTLS before nominating). */
+  struct sockaddr_storage remote_addr;
+  bool have_remote_addr;
+  struct sockaddr_storage bound[MAX_BOUND];
+  int n_bound;
+
+  /* Media (track.c): transceivers in m-line order, SRTP once DTLS is up. */
+  struct tern_track tracks[TERN_PEER_MAX_TRACKS];
+  int n_tracks;
+  struct tern_srtp *srtp;
+  char cname[17];
+  uint8_t scratch[TERN_PEER_SCRATCH]; /* one packet being protected */
+};
+
+
+/* track.c, called by peer.c */
+void tern_peer_tracks_local(struct tern_peer *p, struct tern_local_track *out);
+void tern_peer_tracks_apply_answer(struct tern_peer *p);
+void tern_peer_tracks_from_offer(struct tern_peer *p); /* JSEP: an offer makes transceivers */
+int tern_peer_media_start(struct tern_peer *p); /* DTLS connected: SRTP keys */
+void tern_peer_media_free(struct tern_peer *p);
+void tern_peer_on_rtp(void *user, const struct sockaddr *from, uint8_t *buf, size_t len);
+uint64_t tern_peer_now_ms(const struct tern_peer *p);
+void tern_peer_send_raw(struct tern_peer *p, const uint8_t *buf, size_t len);
+
+#endif

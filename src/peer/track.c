@@ -1,0 +1,278 @@
+/* track — the media half of a peer: transceivers, SRTP, RTP/RTCP routing.
+ *
+ * Incoming: the transport hands us SRTP/SRTCP from a verified address; RTCP
+ * is told apart by its packet type (RFC 5761 §4: 64–95 with the marker bit
+ * masked), decrypted in place, and routed: RTP by payload type (each of our
+ * m-lines has its own), RTCP keyframe requests by the media SSRC they name.
+ * Outgoing: the packet is copied into the peer's scratch buffer (the caller's
+ * packet may be sent to many peers), rewritten, protected and sent; nothing
+ * is allocated per packet. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "core/log.h"
+#include "peer/peer_int.h"
+#include "srtp/srtp.h"
+
+#define PT_AUDIO_BASE 111 /* Opus, as browsers number it */
+#define PT_VIDEO_BASE 96  /* VP8 */
+#define RTCP_PT_PSFB 206  /* payload-specific feedback (RFC 4585) */
+#define PSFB_FMT_PLI 1
+#define PSFB_FMT_FIR 4    /* RFC 5104 */
+
+static uint32_t get32(const uint8_t *b) { return (uint32_t)b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]; }
+static void put32(uint8_t *b, uint32_t v) {
+  b[0] = v >> 24;
+  b[1] = v >> 16;
+  b[2] = v >> 8;
+  b[3] = v;
+}
+
+struct tern_track *tern_peer_add_track(struct tern_peer *p, const struct tern_track_init *init,
+                                       const struct tern_track_ops *ops, void *user) {
+  if (p->closed || p->local_sdp || p->n_tracks == TERN_PEER_MAX_TRACKS)
+    return NULL;
+  struct tern_track *t = &p->tracks[p->n_tracks];
+  int same_kind = 0;
+  for (int i = 0; i < p->n_tracks; i++)
+    same_kind += p->tracks[i].local.kind == init->kind;
+  memset(t, 0, sizeof *t);
+  t->peer = p;
+  t->ops = ops;
+  t->user = user;
+  t->local.kind = init->kind;
+  t->local.dir = init->dir;
+  t->local.stereo = init->stereo;
+  /* Distinct payload types per m-line: 111, 112… for audio, 96, 97… for video. */
+  t->local.pt = (uint8_t)((init->kind == TERN_TRACK_AUDIO ? PT_AUDIO_BASE : PT_VIDEO_BASE) +
+                          same_kind);
+  snprintf(t->local.mid, sizeof t->local.mid, "%d", p->n_tracks);
+  do
+    getrandom(&t->local.ssrc, sizeof t->local.ssrc, 0);
+  while (t->local.ssrc == 0);
+  getrandom(&t->seq, sizeof t->seq, 0);
+  if (!p->cname[0]) {
+    uint8_t r[8];
+    getrandom(r, sizeof r, 0);
+    for (int i = 0; i < 8; i++)
+      snprintf(p->cname + 2 * i, 3, "%02x", r[i]);
+  }
+  p->n_tracks++;
+  return t;
+}
+
+void tern_peer_tracks_local(struct tern_peer *p, struct tern_local_track *out) {
+  for (int i = 0; i < p->n_tracks; i++)
+    out[i] = p->tracks[i].local;
+}
+
+/* Answering: each usable audio/video m-line of the offer becomes a track
+ * with the offerer's mid and payload type; the direction mirrors theirs. */
+void tern_peer_tracks_from_offer(struct tern_peer *p) {
+  static const enum tern_track_dir mirror[] = {
+      [TERN_DIR_SENDRECV] = TERN_DIR_SENDRECV, [TERN_DIR_SENDONLY] = TERN_DIR_RECVONLY,
+      [TERN_DIR_RECVONLY] = TERN_DIR_SENDONLY, [TERN_DIR_INACTIVE] = TERN_DIR_INACTIVE};
+  for (int i = 0; i < p->remote.n_tracks && p->n_tracks < TERN_PEER_MAX_TRACKS; i++) {
+    const struct tern_remote_track *rt = &p->remote.tracks[i];
+    if (rt->rejected)
+      continue;
+    struct tern_track_init init = {.kind = rt->kind, .dir = mirror[rt->dir], .stereo = rt->stereo};
+    struct tern_track *t = tern_peer_add_track(p, &init, NULL, NULL);
+    if (!t)
+      break;
+    t->local.pt = rt->pt;
+    snprintf(t->local.mid, sizeof t->local.mid, "%s", rt->mid);
+    t->remote_ssrc = rt->ssrc;
+    if (p->ops->track)
+      p->ops->track(p, p->user, t);
+    if (p->closed)
+      return;
+  }
+}
+
+void tern_peer_tracks_apply_answer(struct tern_peer *p) {
+  for (int i = 0; i < p->n_tracks && i < p->remote.n_tracks; i++) {
+    p->tracks[i].rejected = p->remote.tracks[i].rejected;
+    p->tracks[i].remote_ssrc = p->remote.tracks[i].ssrc;
+  }
+}
+
+int tern_peer_media_start(struct tern_peer *p) {
+  struct tern_srtp_keying k;
+  if (p->n_tracks == 0 || p->srtp)
+    return 0;
+  int rc = tern_dtls_srtp_keying(p->dtls, &k);
+  if (rc < 0)
+    return rc;
+  p->srtp = tern_srtp_create(&k);
+  memset(&k, 0, sizeof k); /* keys live in libsrtp now */
+  if (!p->srtp)
+    return -EIO;
+  return 0;
+}
+
+void tern_peer_media_free(struct tern_peer *p) {
+  if (p->srtp)
+    tern_srtp_destroy(p->srtp);
+  p->srtp = NULL;
+}
+
+static struct tern_track *track_by_pt(struct tern_peer *p, uint8_t pt) {
+  for (int i = 0; i < p->n_tracks; i++)
+    if (p->tracks[i].local.pt == pt && !p->tracks[i].rejected)
+      return &p->tracks[i];
+  return NULL;
+}
+
+static struct tern_track *track_by_local_ssrc(struct tern_peer *p, uint32_t ssrc) {
+  for (int i = 0; i < p->n_tracks; i++)
+    if (p->tracks[i].local.ssrc == ssrc)
+      return &p->tracks[i];
+  return NULL;
+}
+
+/* Walks a compound RTCP packet (RFC 3550 §6.1); every length is checked
+ * before it is trusted. Only keyframe requests are acted on for now. */
+static void handle_rtcp(struct tern_peer *p, const uint8_t *b, size_t len) {
+  while (len >= 4) {
+    size_t plen = ((size_t)(b[2] << 8 | b[3]) + 1) * 4;
+    if ((b[0] >> 6) != 2 || plen > len)
+      return;
+    uint8_t fmt = b[0] & 0x1f, pt = b[1];
+    if (pt == RTCP_PT_PSFB && plen >= 12 && (fmt == PSFB_FMT_PLI || fmt == PSFB_FMT_FIR)) {
+      /* PLI names the stream in "media source"; FIR in its FCI entries. */
+      uint32_t ssrc = fmt == PSFB_FMT_PLI || plen < 20 ? get32(b + 8) : get32(b + 12);
+      struct tern_track *t = track_by_local_ssrc(p, ssrc);
+      if (t) {
+        t->stats.keyframe_requests_in++;
+        if (t->ops && t->ops->keyframe_request)
+          t->ops->keyframe_request(t, t->user);
+        if (p->closed)
+          return;
+      }
+    }
+    b += plen;
+    len -= plen;
+  }
+}
+
+void tern_peer_on_rtp(void *user, const struct sockaddr *from, uint8_t *buf, size_t len) {
+  struct tern_peer *p = user;
+  (void)from;
+  if (p->closed || !p->srtp || len < 12)
+    return;
+  uint8_t pt = buf[1] & 0x7f;
+  if (pt >= 64 && pt <= 95) {
+    if (tern_srtp_unprotect_rtcp(p->srtp, buf, &len) == 0)
+      handle_rtcp(p, buf, len);
+    return;
+  }
+  if (tern_srtp_unprotect(p->srtp, buf, &len) < 0)
+    return; /* counted in the SRTP stats */
+  struct tern_track *t = track_by_pt(p, pt);
+  if (!t)
+    return;
+  if (!t->remote_ssrc)
+    t->remote_ssrc = get32(buf + 8);
+  t->stats.packets_in++;
+  t->stats.bytes_in += len;
+  if (t->ops && t->ops->rtp)
+    t->ops->rtp(t, t->user, buf, len);
+}
+
+static int can_send(const struct tern_track *t) {
+  const struct tern_peer *p = t->peer;
+  if (p->closed || t->rejected)
+    return -EPIPE;
+  if (!p->srtp || !p->have_remote_addr)
+    return -ENOTCONN;
+  if (t->local.dir == TERN_DIR_RECVONLY || t->local.dir == TERN_DIR_INACTIVE)
+    return -EPERM;
+  return 0;
+}
+
+static int protect_and_send(struct tern_peer *p, size_t len, bool rtcp) {
+  int rc = rtcp ? tern_srtp_protect_rtcp(p->srtp, p->scratch, &len, sizeof p->scratch)
+                : tern_srtp_protect(p->srtp, p->scratch, &len, sizeof p->scratch);
+  if (rc < 0)
+    return rc;
+  tern_peer_send_raw(p, p->scratch, len);
+  return 0;
+}
+
+int tern_track_send_rtp(struct tern_track *t, const uint8_t *pkt, size_t len) {
+  struct tern_peer *p = t->peer;
+  int rc = can_send(t);
+  if (rc < 0)
+    return rc;
+  if (len < 12 || len + TERN_SRTP_MAX_OVERHEAD > sizeof p->scratch)
+    return -EMSGSIZE;
+  memcpy(p->scratch, pkt, len);
+  p->scratch[1] = (uint8_t)((pkt[1] & 0x80) | t->local.pt);
+  put32(p->scratch + 8, t->local.ssrc);
+  if ((rc = protect_and_send(p, len, false)) == 0) {
+    t->stats.packets_out++;
+    t->stats.bytes_out += len;
+  }
+  return rc;
+}
+
+int tern_track_send_payload(struct tern_track *t, const uint8_t *payload, size_t len,
+                            uint32_t timestamp, bool marker) {
+  struct tern_peer *p = t->peer;
+  int rc = can_send(t);
+  if (rc < 0)
+    return rc;
+  if (len + 12 + TERN_SRTP_MAX_OVERHEAD > sizeof p->scratch)
+    return -EMSGSIZE;
+  uint8_t *h = p->scratch;
+  h[0] = 0x80;
+  h[1] = (uint8_t)((marker ? 0x80 : 0) | t->local.pt);
+  t->seq++;
+  h[2] = t->seq >> 8;
+  h[3] = t->seq & 0xff;
+  put32(h + 4, timestamp);
+  put32(h + 8, t->local.ssrc);
+  memcpy(h + 12, payload, len);
+  if ((rc = protect_and_send(p, len + 12, false)) == 0) {
+    t->stats.packets_out++;
+    t->stats.bytes_out += len + 12;
+  }
+  return rc;
+}
+
+int tern_track_request_keyframe(struct tern_track *t) {
+  struct tern_peer *p = t->peer;
+  if (p->closed || !p->srtp || !p->have_remote_addr)
+    return -ENOTCONN;
+  if (!t->remote_ssrc)
+    return -ENOENT; /* nothing received yet: nothing to refresh */
+  /* PLI (RFC 4585 §6.3.1): V=2 FMT=1, PT=206, length 2, sender, media. */
+  uint8_t *b = p->scratch;
+  b[0] = 0x80 | PSFB_FMT_PLI;
+  b[1] = RTCP_PT_PSFB;
+  b[2] = 0;
+  b[3] = 2;
+  put32(b + 4, t->local.ssrc);
+  put32(b + 8, t->remote_ssrc);
+  int rc = protect_and_send(p, 12, true);
+  if (rc == 0)
+    t->stats.keyframe_requests_out++;
+  return rc;
+}
+
+bool tern_track_is_active(const struct tern_track *t) {
+  return t->peer->have_remote && !t->rejected;
+}
+void tern_track_set_ops(struct tern_track *t, const struct tern_track_ops *ops, void *user) {
+  t->ops = ops;
+  t->user = user;
+}
+enum tern_track_kind tern_track_kind(const struct tern_track *t) { return t->local.kind; }
+struct tern_peer *tern_track_peer(const struct tern_track *t) { return t->peer; }
+const struct tern_track_stats *tern_track_get_stats(const struct tern_track *t) {
+  return &t->stats;
+}
