@@ -29,6 +29,7 @@ static int mount_all(struct tern_server *srv) {
   static struct tern_conns *(*const examples[])(const struct tern_conns_env *) = {
       tern_app_ping_pong_mount,
       tern_app_buffer_limits_mount,
+      tern_app_loopback_mount,
   };
   struct tern_conns_env env = {
       .loop = &srv->loop,

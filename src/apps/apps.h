@@ -12,5 +12,6 @@
 
 struct tern_conns *tern_app_ping_pong_mount(const struct tern_conns_env *env);
 struct tern_conns *tern_app_buffer_limits_mount(const struct tern_conns_env *env);
+struct tern_conns *tern_app_loopback_mount(const struct tern_conns_env *env);
 
 #endif
