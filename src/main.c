@@ -48,6 +48,13 @@ static int mount_all(struct tern_server *srv) {
       return -ENOMEM;
     srv->apps[srv->n_apps++] = c;
   }
+  if (rc == 0) {
+    struct tern_conns *bc, *viewer;
+    if (tern_app_broadcast_mount(&env, &bc, &viewer) < 0)
+      return -ENOMEM;
+    srv->apps[srv->n_apps++] = bc;
+    srv->apps[srv->n_apps++] = viewer;
+  }
   return rc;
 }
 

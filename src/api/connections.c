@@ -294,6 +294,8 @@ struct tern_conns *tern_conns_mount(const struct tern_conns_env *env, const char
 void tern_conns_destroy(struct tern_conns *m) {
   while (m->head)
     tern_conn_close(m->head);
+  if (m->app->destroy)
+    m->app->destroy(m->app_user);
   free(m);
 }
 

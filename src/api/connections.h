@@ -40,6 +40,8 @@ struct tern_conn_app {
   int (*open)(struct tern_conn *c, void *app);
   /* The connection is closing: forget it and everything of its peer. */
   void (*close)(struct tern_conn *c, void *app);
+  /* The manager is being destroyed (shutdown), after every close. */
+  void (*destroy)(void *app);
 };
 
 struct tern_conns *tern_conns_mount(const struct tern_conns_env *env, const char *prefix,

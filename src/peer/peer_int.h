@@ -28,6 +28,13 @@ struct tern_track {
   uint32_t remote_ssrc; /* from the answer, else the first packet */
   uint16_t seq;        /* for packets we originate */
   struct tern_track_stats stats;
+  /* Forwarding (tern_track_send_rtp): the outgoing stream stays one
+   * continuous sequence/timeline when its source changes (a new
+   * broadcaster): offsets are re-based at each switch. */
+  bool fwd_started;
+  uint32_t fwd_src_ssrc;
+  uint16_t fwd_seq_delta, fwd_last_seq;
+  uint32_t fwd_ts_delta, fwd_last_ts;
 };
 
 struct tern_peer {

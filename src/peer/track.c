@@ -203,6 +203,36 @@ static int protect_and_send(struct tern_peer *p, size_t len, bool rtcp) {
   return 0;
 }
 
+/* Keeps the outgoing sequence and timestamp continuous across a change of
+ * source: the first packet of a new source continues right after the last
+ * one sent (one 20 ms audio frame / one 30 fps video frame later), and the
+ * new source's own spacing is kept from there (RFC 7667 §3.7, what a
+ * switching SFU does). A single source passes through unchanged. */
+static void rewrite_forwarded(struct tern_track *t, uint8_t *h) {
+  uint32_t ssrc = get32(h + 8);
+  uint16_t seq = (uint16_t)(h[2] << 8 | h[3]);
+  uint32_t ts = get32(h + 4);
+  if (!t->fwd_started) {
+    t->fwd_started = true;
+    t->fwd_src_ssrc = ssrc;
+  } else if (ssrc != t->fwd_src_ssrc) {
+    uint32_t step = t->local.kind == TERN_TRACK_AUDIO ? 960 : 3000;
+    t->fwd_src_ssrc = ssrc;
+    t->fwd_seq_delta = (uint16_t)(t->fwd_last_seq + 1 - seq);
+    t->fwd_ts_delta = t->fwd_last_ts + step - ts;
+  }
+  seq = (uint16_t)(seq + t->fwd_seq_delta);
+  ts += t->fwd_ts_delta;
+  h[2] = seq >> 8;
+  h[3] = seq & 0xff;
+  put32(h + 4, ts);
+  /* Only move forward: a late packet of the old timeline must not rewind. */
+  if ((int16_t)(seq - t->fwd_last_seq) > 0 || t->stats.packets_out == 0) {
+    t->fwd_last_seq = seq;
+    t->fwd_last_ts = ts;
+  }
+}
+
 int tern_track_send_rtp(struct tern_track *t, const uint8_t *pkt, size_t len) {
   struct tern_peer *p = t->peer;
   int rc = can_send(t);
@@ -211,6 +241,7 @@ int tern_track_send_rtp(struct tern_track *t, const uint8_t *pkt, size_t len) {
   if (len < 12 || len + TERN_SRTP_MAX_OVERHEAD > sizeof p->scratch)
     return -EMSGSIZE;
   memcpy(p->scratch, pkt, len);
+  rewrite_forwarded(t, p->scratch);
   p->scratch[1] = (uint8_t)((pkt[1] & 0x80) | t->local.pt);
   put32(p->scratch + 8, t->local.ssrc);
   if ((rc = protect_and_send(p, len, false)) == 0) {
