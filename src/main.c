@@ -30,6 +30,9 @@ static int mount_all(struct tern_server *srv) {
       tern_app_ping_pong_mount,
       tern_app_buffer_limits_mount,
       tern_app_loopback_mount,
+      tern_app_sine_wave_mount,
+      tern_app_sine_wave_stereo_mount,
+      tern_app_pitch_detector_mount,
   };
   struct tern_conns_env env = {
       .loop = &srv->loop,

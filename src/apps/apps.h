@@ -13,6 +13,9 @@
 struct tern_conns *tern_app_ping_pong_mount(const struct tern_conns_env *env);
 struct tern_conns *tern_app_buffer_limits_mount(const struct tern_conns_env *env);
 struct tern_conns *tern_app_loopback_mount(const struct tern_conns_env *env);
+struct tern_conns *tern_app_sine_wave_mount(const struct tern_conns_env *env);
+struct tern_conns *tern_app_sine_wave_stereo_mount(const struct tern_conns_env *env);
+struct tern_conns *tern_app_pitch_detector_mount(const struct tern_conns_env *env);
 /* broadcaster and viewer share one broadcast: two managers from one call. */
 int tern_app_broadcast_mount(const struct tern_conns_env *env, struct tern_conns **broadcaster,
                              struct tern_conns **viewer);

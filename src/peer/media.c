@@ -9,6 +9,7 @@
 #include "dtls/cert.h"
 #include "dtls/dtls.h"
 #include "sctp/sctp.h"
+#include "srtp/srtp.h"
 
 int tern_media_init(struct tern_media *m, uv_loop_t *loop, const struct tern_media_config *cfg,
                     char *err, size_t errcap) {
@@ -27,6 +28,14 @@ int tern_media_init(struct tern_media *m, uv_loop_t *loop, const struct tern_med
     rc = -EIO;
     goto fail;
   }
+  /* libsrtp's start-up (~46 ms of self-tests) is paid once, not by the
+   * first peer after every idle period. */
+  if (tern_srtp_library_ref() < 0) {
+    snprintf(err, errcap, "cannot initialise libsrtp");
+    rc = -EIO;
+    goto fail;
+  }
+  m->srtp_ref = true;
   if (!(m->sctp = tern_sctp_stack_create(loop))) {
     snprintf(err, errcap, "cannot start the SCTP stack (usrsctp)");
     rc = -EIO;
@@ -59,6 +68,9 @@ fail:
 }
 
 static void release(struct tern_media *m) {
+  if (m->srtp_ref)
+    tern_srtp_library_unref();
+  m->srtp_ref = false;
   if (m->sctp)
     tern_sctp_stack_destroy(m->sctp);
   m->sctp = NULL;

@@ -19,6 +19,7 @@ struct tern_media {
   struct tern_sctp_stack *sctp;
   struct tern_peer_env env;
   bool transport_ready;
+  bool srtp_ref; /* a reference on libsrtp's process-wide state */
   uv_check_t drain; /* waits for closed peers to be freed before closing */
 };
 

@@ -15,13 +15,12 @@
 
 #include "core/log.h"
 #include "peer/peer_int.h"
+#include "rtp/rtcp.h"
+#include "rtp/rtp.h"
 #include "srtp/srtp.h"
 
 #define PT_AUDIO_BASE 111 /* Opus, as browsers number it */
 #define PT_VIDEO_BASE 96  /* VP8 */
-#define RTCP_PT_PSFB 206  /* payload-specific feedback (RFC 4585) */
-#define PSFB_FMT_PLI 1
-#define PSFB_FMT_FIR 4    /* RFC 5104 */
 
 static uint32_t get32(const uint8_t *b) { return (uint32_t)b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]; }
 static void put32(uint8_t *b, uint32_t v) {
@@ -134,28 +133,32 @@ static struct tern_track *track_by_local_ssrc(struct tern_peer *p, uint32_t ssrc
   return NULL;
 }
 
-/* Walks a compound RTCP packet (RFC 3550 §6.1); every length is checked
- * before it is trusted. Only keyframe requests are acted on for now. */
+/* Acts on the keyframe requests (PLI, FIR) in a compound RTCP packet; the
+ * walk and every length check are rtcp.c's. */
 static void handle_rtcp(struct tern_peer *p, const uint8_t *b, size_t len) {
-  while (len >= 4) {
-    size_t plen = ((size_t)(b[2] << 8 | b[3]) + 1) * 4;
-    if ((b[0] >> 6) != 2 || plen > len)
+  struct tern_rtcp_iter it;
+  struct tern_rtcp_pkt pkt;
+  struct tern_rtcp_fb fb;
+  struct tern_rtcp_fir_entry fir;
+  tern_rtcp_iter_init(&it, b, len);
+  while (tern_rtcp_next(&it, &pkt) == 1) {
+    if (pkt.type != TERN_RTCP_PSFB || tern_rtcp_parse_fb(&pkt, &fb) < 0)
+      continue;
+    uint32_t ssrc;
+    if (fb.fmt == TERN_RTCP_FMT_PLI)
+      ssrc = fb.media_ssrc;
+    else if (fb.fmt == TERN_RTCP_FMT_FIR && tern_rtcp_fir_entry(&fb, 0, &fir) == 0)
+      ssrc = fir.ssrc; /* FIR names the stream in its FCI (RFC 5104 §4.3.1) */
+    else
+      continue;
+    struct tern_track *t = track_by_local_ssrc(p, ssrc);
+    if (!t)
+      continue;
+    t->stats.keyframe_requests_in++;
+    if (t->ops && t->ops->keyframe_request)
+      t->ops->keyframe_request(t, t->user);
+    if (p->closed)
       return;
-    uint8_t fmt = b[0] & 0x1f, pt = b[1];
-    if (pt == RTCP_PT_PSFB && plen >= 12 && (fmt == PSFB_FMT_PLI || fmt == PSFB_FMT_FIR)) {
-      /* PLI names the stream in "media source"; FIR in its FCI entries. */
-      uint32_t ssrc = fmt == PSFB_FMT_PLI || plen < 20 ? get32(b + 8) : get32(b + 12);
-      struct tern_track *t = track_by_local_ssrc(p, ssrc);
-      if (t) {
-        t->stats.keyframe_requests_in++;
-        if (t->ops && t->ops->keyframe_request)
-          t->ops->keyframe_request(t, t->user);
-        if (p->closed)
-          return;
-      }
-    }
-    b += plen;
-    len -= plen;
   }
 }
 
@@ -165,7 +168,7 @@ void tern_peer_on_rtp(void *user, const struct sockaddr *from, uint8_t *buf, siz
   if (p->closed || !p->srtp || len < 12)
     return;
   uint8_t pt = buf[1] & 0x7f;
-  if (pt >= 64 && pt <= 95) {
+  if (tern_rtp_is_rtcp(buf, len)) {
     if (tern_srtp_unprotect_rtcp(p->srtp, buf, &len) == 0)
       handle_rtcp(p, buf, len);
     return;
@@ -281,15 +284,8 @@ int tern_track_request_keyframe(struct tern_track *t) {
     return -ENOTCONN;
   if (!t->remote_ssrc)
     return -ENOENT; /* nothing received yet: nothing to refresh */
-  /* PLI (RFC 4585 §6.3.1): V=2 FMT=1, PT=206, length 2, sender, media. */
-  uint8_t *b = p->scratch;
-  b[0] = 0x80 | PSFB_FMT_PLI;
-  b[1] = RTCP_PT_PSFB;
-  b[2] = 0;
-  b[3] = 2;
-  put32(b + 4, t->local.ssrc);
-  put32(b + 8, t->remote_ssrc);
-  int rc = protect_and_send(p, 12, true);
+  int n = tern_rtcp_write_pli(p->scratch, sizeof p->scratch, t->local.ssrc, t->remote_ssrc);
+  int rc = n < 0 ? n : protect_and_send(p, (size_t)n, true);
   if (rc == 0)
     t->stats.keyframe_requests_out++;
   return rc;
