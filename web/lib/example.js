@@ -9,6 +9,7 @@
 // tests/e2e/*.mjs. Fields set here:
 //   example, state ('idle'|'connecting'|'connected'|'closed'|'error'),
 //   connectionId, iceConnectionState, connectionState, error (string|null),
+//   errorStatus (HTTP status when Start failed on an HTTP error),
 //   deleteStatus (HTTP status of the DELETE after Stop), starts
 // Examples add their own fields (pongs, downloadedBytes, ...).
 
@@ -36,6 +37,7 @@ export function createExample(name, description, options = {}) {
     iceConnectionState: null,
     connectionState: null,
     error: null,
+    errorStatus: null,
     deleteStatus: null,
     starts: 0,
   });
@@ -135,6 +137,7 @@ export function createExample(name, description, options = {}) {
   async function start() {
     startButton.disabled = true;
     test.error = null;
+    test.errorStatus = null;
     test.deleteStatus = null;
     test.starts += 1;
     setState('connecting');
@@ -154,7 +157,13 @@ export function createExample(name, description, options = {}) {
       if (onStart) await onStart(pc);
     } catch (err) {
       test.state = 'error';
-      showError(err);
+      test.errorStatus = err && err.status ? err.status : null;
+      // 404 on the POST: the server has no such example (e.g. an older build).
+      if (err && err.name === 'ConnectionError' && err.status === 404) {
+        showError(new Error(`404: this server does not serve ${name} (POST /${name}/connections)`));
+      } else {
+        showError(err);
+      }
       resetButtons();
     }
   }
