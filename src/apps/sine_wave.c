@@ -35,10 +35,9 @@ static void on_tick(struct tern_media_clock *clock, uint64_t index, void *user) 
   int16_t pcm[FRAME * 2];
   uint8_t pkt[TERN_OPUS_MAX_PACKET];
   (void)clock;
-  (void)index;
-  /* The RTP clock advances with real time even before we can send, as a
-   * microphone's would. */
-  s->timestamp += FRAME;
+  /* The RTP clock follows the frame index, so it stays on real time even
+   * when the media clock skips frames after the loop was blocked. */
+  s->timestamp = (uint32_t)(index * FRAME);
   if (tern_peer_state(tern_conn_peer(s->conn)) != TERN_PEER_CONNECTED)
     return;
   tern_tone_fill(&s->tone, pcm, FRAME);

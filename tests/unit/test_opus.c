@@ -288,9 +288,18 @@ static double us_since(const struct timespec *a) {
  * not wall time, so that other processes on the machine count less. */
 static void test_cost(void) {
   const int frames = 250; /* 5 s of audio */
-  for (int ch = 1; ch <= 2; ch++) {
-    for (int cx = 5; cx <= 10; cx += 5) {
-      struct tern_opus_enc *enc = tern_opus_enc_create(ch, ch == 1 ? 48000 : 96000, cx);
+  /* rows 0-3: AUDIO application (the tone apps), mono/stereo × complexity
+   * 5/10; rows 4-5: VOIP mono 24 kbit/s, which codes SILK (the mixer's
+   * speech case) */
+  for (int row = 0; row < 6; row++) {
+    int ch = row < 4 ? 1 + row / 2 : 1, cx = row % 2 ? 10 : 5;
+    bool voip = row >= 4;
+    int rate = voip ? 24000 : ch == 1 ? 48000 : 96000;
+    struct tern_opus_enc_config cfg = {.channels = ch, .bitrate = rate, .complexity = cx,
+                                       .application = voip ? TERN_OPUS_APP_VOIP
+                                                           : TERN_OPUS_APP_AUDIO};
+    {
+      struct tern_opus_enc *enc = tern_opus_enc_create_config(&cfg);
       struct tern_opus_dec *dec = tern_opus_dec_create(ch);
       REQUIRE(enc && dec);
       struct tern_tone t;
@@ -309,7 +318,7 @@ static void test_cost(void) {
       for (int rep = 0; rep < 3; rep++) {
         tern_opus_enc_destroy(enc);
         tern_opus_dec_destroy(dec);
-        enc = tern_opus_enc_create(ch, ch == 1 ? 48000 : 96000, cx);
+        enc = tern_opus_enc_create_config(&cfg);
         dec = tern_opus_dec_create(ch);
         REQUIRE(enc && dec);
         struct timespec a;
@@ -326,8 +335,10 @@ static void test_cost(void) {
         dec_us = d < dec_us ? d : dec_us;
       }
       CHECK_EQ_INT(ok, frames);
-      fprintf(stderr, "  %s %d kbit/s complexity %2d: encode %6.1f us, decode %5.1f us per 20 ms\n",
-              ch == 1 ? "mono  " : "stereo", ch == 1 ? 48 : 96, cx, enc_us, dec_us);
+      fprintf(stderr,
+              "  %s %s %2d kbit/s complexity %2d: encode %6.1f us, decode %5.1f us per 20 ms\n",
+              voip ? "voip " : "audio", ch == 1 ? "mono  " : "stereo", rate / 1000, cx, enc_us,
+              dec_us);
       tern_opus_enc_destroy(enc);
       tern_opus_dec_destroy(dec);
     }
