@@ -132,6 +132,7 @@ struct tern_track_init {
 struct tern_track_stats {
   uint64_t packets_in, bytes_in, packets_out, bytes_out;
   uint64_t keyframe_requests_in, keyframe_requests_out;
+  uint64_t sender_reports_in;
 };
 struct tern_track *tern_peer_add_track(struct tern_peer *p, const struct tern_track_init *init,
                                        const struct tern_track_ops *ops, void *user);

@@ -35,6 +35,10 @@ struct tern_track {
   uint32_t fwd_src_ssrc;
   uint16_t fwd_seq_delta, fwd_last_seq;
   uint32_t fwd_ts_delta, fwd_last_ts;
+  /* Sender reports for what we send (RFC 3550 §6.4.1). */
+  uint64_t last_sr_ms;
+  uint32_t last_ts_out;
+  uint64_t payload_bytes_out;
 };
 
 struct tern_peer {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "peer/peer_int.h"
@@ -142,6 +143,13 @@ static void handle_rtcp(struct tern_peer *p, const uint8_t *b, size_t len) {
   struct tern_rtcp_fir_entry fir;
   tern_rtcp_iter_init(&it, b, len);
   while (tern_rtcp_next(&it, &pkt) == 1) {
+    if (pkt.type == TERN_RTCP_SR && pkt.body_len >= 4) {
+      uint32_t sender = get32(pkt.body);
+      for (int i = 0; i < p->n_tracks; i++)
+        if (p->tracks[i].remote_ssrc == sender)
+          p->tracks[i].stats.sender_reports_in++;
+      continue;
+    }
     if (pkt.type != TERN_RTCP_PSFB || tern_rtcp_parse_fb(&pkt, &fb) < 0)
       continue;
     uint32_t ssrc;
@@ -197,6 +205,40 @@ static int can_send(const struct tern_track *t) {
   return 0;
 }
 
+static int protect_and_send(struct tern_peer *p, size_t len, bool rtcp);
+
+#define SR_INTERVAL_MS 1000
+#define NTP_UNIX_OFFSET 2208988800ULL /* seconds from 1900 to 1970 */
+
+/* A compound SR + SDES(CNAME) once a second per sending track, right after
+ * a packet so that the NTP time and RTP timestamp describe the same instant
+ * (browsers use them for lip sync and round-trip time). Checked on the send
+ * path, so an idle track sends none, which RFC 3550 allows. */
+static void maybe_send_sr(struct tern_track *t) {
+  struct tern_peer *p = t->peer;
+  uint64_t now = tern_peer_now_ms(p);
+  if (t->last_sr_ms && now - t->last_sr_ms < SR_INTERVAL_MS)
+    return;
+  t->last_sr_ms = now;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tern_rtcp_sr sr = {
+      .ssrc = t->local.ssrc,
+      .ntp = ((uint64_t)ts.tv_sec + NTP_UNIX_OFFSET) << 32 |
+             (uint64_t)(((uint64_t)ts.tv_nsec << 32) / 1000000000ULL),
+      .rtp_ts = t->last_ts_out,
+      .packets = (uint32_t)t->stats.packets_out,
+      .octets = (uint32_t)t->payload_bytes_out,
+  };
+  int n = tern_rtcp_write_sr(p->scratch, sizeof p->scratch, &sr);
+  if (n < 0)
+    return;
+  int m = tern_rtcp_write_sdes_cname(p->scratch + n, sizeof p->scratch - (size_t)n,
+                                     t->local.ssrc, p->cname, strlen(p->cname));
+  if (m > 0)
+    protect_and_send(p, (size_t)(n + m), true);
+}
+
 static int protect_and_send(struct tern_peer *p, size_t len, bool rtcp) {
   int rc = rtcp ? tern_srtp_protect_rtcp(p->srtp, p->scratch, &len, sizeof p->scratch)
                 : tern_srtp_protect(p->srtp, p->scratch, &len, sizeof p->scratch);
@@ -247,9 +289,12 @@ int tern_track_send_rtp(struct tern_track *t, const uint8_t *pkt, size_t len) {
   rewrite_forwarded(t, p->scratch);
   p->scratch[1] = (uint8_t)((pkt[1] & 0x80) | t->local.pt);
   put32(p->scratch + 8, t->local.ssrc);
+  t->last_ts_out = get32(p->scratch + 4);
   if ((rc = protect_and_send(p, len, false)) == 0) {
     t->stats.packets_out++;
     t->stats.bytes_out += len;
+    t->payload_bytes_out += len - 12;
+    maybe_send_sr(t);
   }
   return rc;
 }
@@ -271,9 +316,12 @@ int tern_track_send_payload(struct tern_track *t, const uint8_t *payload, size_t
   put32(h + 4, timestamp);
   put32(h + 8, t->local.ssrc);
   memcpy(h + 12, payload, len);
+  t->last_ts_out = timestamp;
   if ((rc = protect_and_send(p, len + 12, false)) == 0) {
     t->stats.packets_out++;
     t->stats.bytes_out += len + 12;
+    t->payload_bytes_out += len;
+    maybe_send_sr(t);
   }
   return rc;
 }

@@ -321,6 +321,8 @@ static void test_media_echo_over_srtp(void) {
   CHECK_EQ_INT(cli_media.last_ts, 199 * 3000);
   CHECK_EQ_INT(tern_track_get_stats(st)->packets_in, 200);
   CHECK_EQ_INT(tern_track_get_stats(st)->packets_out, 200);
+  /* The client originated the stream: its sender report reached us. */
+  CHECK(tern_track_get_stats(st)->sender_reports_in >= 1);
 
   /* A PLI from the client names the server's SSRC and reaches its track. */
   CHECK(tern_track_request_keyframe(cli_media.track) == 0);
