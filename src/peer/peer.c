@@ -120,10 +120,29 @@ static void on_dtls_packet(void *user, const struct sockaddr *from, const uint8_
                            size_t len) {
   struct tern_peer *p = user;
   (void)from;
-  if (p->closed || !p->dtls)
+  if (p->closed)
     return;
+  if (!p->dtls) {
+    if (p->have_remote || len > TERN_PEER_EARLY_DTLS_MAX)
+      return;
+    if (!p->early && !(p->early = calloc(1, sizeof *p->early)))
+      return;
+    if (p->early->n == TERN_PEER_EARLY_DTLS)
+      return;
+    memcpy(p->early->buf[p->early->n], buf, len);
+    p->early->len[p->early->n++] = (uint16_t)len;
+    return;
+  }
   tern_dtls_input(p->dtls, buf, len, now_ms(p));
   arm(p);
+}
+
+static void replay_early_dtls(struct tern_peer *p) {
+  struct early_dtls *e = p->early;
+  p->early = NULL;
+  for (int i = 0; e && i < e->n && !p->closed; i++)
+    tern_dtls_input(p->dtls, e->buf[i], e->len[i], now_ms(p));
+  free(e);
 }
 
 static const struct tern_transport_handler transport_handler = {
@@ -417,6 +436,7 @@ static int apply_remote(struct tern_peer *p, char *err, size_t errcap) {
   if (p->dtls_role == TERN_DTLS_ROLE_SERVER) {
     p->dtls_started = true;
     tern_dtls_start(p->dtls, now_ms(p));
+    replay_early_dtls(p);
   }
   tern_ice_agent_start(p->ice, now_ms(p));
   arm(p);
@@ -567,6 +587,7 @@ static void on_peer_freed(uv_handle_t *h) {
   free(p->local_sdp);
   free(p->remote_sdp);
   free(p->remote_offer);
+  free(p->early);
   tern_peer_media_free(p);
   p->env->peers_allocated--;
   free(p);

@@ -17,6 +17,8 @@
 #define MAX_BOUND 8 /* remote addresses that passed a check, or that we check */
 
 #define TERN_PEER_MAX_TRACKS 8
+#define TERN_PEER_EARLY_DTLS 4
+#define TERN_PEER_EARLY_DTLS_MAX 1500
 #define TERN_PEER_SCRATCH 1600
 
 struct tern_track {
@@ -75,6 +77,16 @@ struct tern_peer {
   bool have_remote_addr;
   struct sockaddr_storage bound[MAX_BOUND];
   int n_bound;
+
+  /* DTLS that arrives before the answer does (the client checked, ICE-lite
+   * answered, the ClientHello raced the HTTP POST of the answer): kept and
+   * replayed once the DTLS session exists, instead of costing the client a
+   * 400 ms+ retransmission. Bounded: a few datagrams, allocated only then. */
+  struct early_dtls {
+    uint16_t len[TERN_PEER_EARLY_DTLS];
+    uint8_t buf[TERN_PEER_EARLY_DTLS][TERN_PEER_EARLY_DTLS_MAX];
+    int n;
+  } *early;
 
   /* Media (track.c): transceivers in m-line order, SRTP once DTLS is up. */
   struct tern_track tracks[TERN_PEER_MAX_TRACKS];
