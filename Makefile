@@ -131,4 +131,19 @@ fuzz-smoke: fuzz-build
 -include $(FUZZ_OBJS:.o=.d)
 # ---- end of fuzzing ----
 
+# ---- bench: the load generator (bench/client/, bench/README.md) ----
+# build/tern-client is Tern's own client role (src/ via build/libtern.a)
+# driving a server through the REST API; make bench runs bench/negotiate.sh
+# (starts build/tern on free loopback ports, measures, prints the figures).
+BENCH_SRCS := $(sort $(wildcard bench/client/*.c))
+
+.PHONY: bench
+bench: build/tern build/tern-client
+	@bash bench/negotiate.sh
+
+build/tern-client: $(BENCH_SRCS) $(wildcard bench/client/*.h) build/libtern.a
+	@mkdir -p $(@D)
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -Ibench/client -o $@ $(BENCH_SRCS) build/libtern.a $(LDLIBS)
+# ---- end of bench ----
+
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) build/obj/src/main.d
