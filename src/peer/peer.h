@@ -147,6 +147,8 @@ int tern_track_request_keyframe(struct tern_track *t);
 bool tern_track_is_active(const struct tern_track *t); /* negotiated, not rejected */
 void tern_track_set_ops(struct tern_track *t, const struct tern_track_ops *ops, void *user);
 enum tern_track_kind tern_track_kind(const struct tern_track *t);
+/* The negotiated id of the ssrc-audio-level extension (RFC 6464), 0 if none. */
+int tern_track_audio_level_ext_id(const struct tern_track *t);
 struct tern_peer *tern_track_peer(const struct tern_track *t);
 const struct tern_track_stats *tern_track_get_stats(const struct tern_track *t);
 

@@ -50,6 +50,8 @@ struct tern_track *tern_peer_add_track(struct tern_peer *p, const struct tern_tr
   t->local.pt = (uint8_t)((init->kind == TERN_TRACK_AUDIO ? PT_AUDIO_BASE : PT_VIDEO_BASE) +
                           same_kind);
   snprintf(t->local.mid, sizeof t->local.mid, "%d", p->n_tracks);
+  t->local.ext_mid = 1;
+  t->local.ext_audio_level = init->kind == TERN_TRACK_AUDIO ? 2 : 0;
   do
     getrandom(&t->local.ssrc, sizeof t->local.ssrc, 0);
   while (t->local.ssrc == 0);
@@ -84,6 +86,8 @@ void tern_peer_tracks_from_offer(struct tern_peer *p) {
     if (!t)
       break;
     t->local.pt = rt->pt;
+    t->local.ext_mid = rt->ext_mid;
+    t->local.ext_audio_level = rt->ext_audio_level;
     snprintf(t->local.mid, sizeof t->local.mid, "%s", rt->mid);
     t->remote_ssrc = rt->ssrc;
     if (p->ops->track)
@@ -347,6 +351,7 @@ void tern_track_set_ops(struct tern_track *t, const struct tern_track_ops *ops, 
   t->user = user;
 }
 enum tern_track_kind tern_track_kind(const struct tern_track *t) { return t->local.kind; }
+int tern_track_audio_level_ext_id(const struct tern_track *t) { return t->local.ext_audio_level; }
 struct tern_peer *tern_track_peer(const struct tern_track *t) { return t->peer; }
 const struct tern_track_stats *tern_track_get_stats(const struct tern_track *t) {
   return &t->stats;

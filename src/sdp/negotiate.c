@@ -79,6 +79,7 @@ static void fill_application(const struct tern_local_params *l, struct tern_sdp_
 }
 
 static const char *const MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid";
+static const char *const AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
 
 /* An audio (Opus) or video (VP8) m-line: the codecs both browsers decode
  * and Tern's media blocks handle, with the feedback Tern answers (NACK and
@@ -102,7 +103,8 @@ static int fill_track(const struct tern_local_params *l, const struct tern_local
               tern_sdp_add_rtcp_fb(c, "ccm fir") < 0))
       return -ENOSPC;
   }
-  if (!c || tern_sdp_add_extmap(m, 1, MID_URI) < 0)
+  if (!c || (t->ext_mid && tern_sdp_add_extmap(m, t->ext_mid, MID_URI) < 0) ||
+      (t->ext_audio_level && tern_sdp_add_extmap(m, t->ext_audio_level, AUDIO_LEVEL_URI) < 0))
     return -ENOSPC;
   if (t->dir == TERN_DIR_SENDRECV || t->dir == TERN_DIR_SENDONLY) {
     char track_id[40];
@@ -285,6 +287,14 @@ int tern_negotiate_read(const char *sdp, size_t len, bool is_answer, const char 
     rt->stereo = c && strstr(c->fmtp, "stereo=1") != NULL;
     rt->dir = (enum tern_track_dir)tern_sdp_media_direction(s, m);
     rt->ssrc = m->ssrc_count ? m->ssrcs[0].ssrc : 0;
+    for (unsigned k = 0; k < m->extmap_count; k++) {
+      if (m->extmaps[k].id > 14)
+        continue; /* keep to one-byte headers (RFC 8285 §4.2) */
+      if (strcmp(m->extmaps[k].uri, MID_URI) == 0)
+        rt->ext_mid = (uint8_t)m->extmaps[k].id;
+      else if (strcmp(m->extmaps[k].uri, AUDIO_LEVEL_URI) == 0 && rt->kind == TERN_TRACK_AUDIO)
+        rt->ext_audio_level = (uint8_t)m->extmaps[k].id;
+    }
   }
   for (unsigned i = 0; i < s->media_count; i++) {
     const struct tern_sdp_media *m = &s->media[i];

@@ -34,6 +34,9 @@ struct tern_local_track {
   uint8_t pt;
   uint32_t ssrc; /* what we send with (sendrecv/sendonly) */
   bool stereo;   /* audio: Opus stereo=1; sprop-stereo=1 */
+  /* RTP header extension ids (RFC 8285), 0 = not used. In an answer they
+   * must be the offer's numbers. */
+  uint8_t ext_mid, ext_audio_level;
 };
 
 /* Our side of a description. */
@@ -62,6 +65,7 @@ struct tern_remote_track {
   bool stereo;             /* offers: Opus with stereo=1 */
   enum tern_track_dir dir; /* theirs, as written */
   uint32_t ssrc;           /* first a=ssrc, 0 if none */
+  uint8_t ext_mid, ext_audio_level; /* offers: their extmap ids, 0 if absent */
 };
 
 /* The other side's description, reduced. */
