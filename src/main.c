@@ -4,6 +4,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/server.h"
+#include "api/beep.h"
 #include "api/metrics.h"
 #include "apps/apps.h"
 
@@ -58,6 +59,8 @@ static int mount_all(struct tern_server *srv) {
     srv->apps[srv->n_apps++] = bc;
     srv->apps[srv->n_apps++] = viewer;
   }
+  if (rc == 0 && !(srv->beep = tern_beep_mount(&srv->loop, srv->http, &srv->media.env, &srv->cfg)))
+    rc = -ENOMEM;
   return rc;
 }
 

@@ -1,5 +1,6 @@
 #include "core/server.h"
 
+#include "api/beep.h"
 #include "api/connections.h"
 #include "core/log.h"
 
@@ -103,7 +104,10 @@ void tern_server_stop(struct tern_server *srv) {
   /* Reverse of start-up: listeners first so nothing new arrives. */
   tern_http_server_destroy(srv->http);
   srv->http = NULL;
-  /* Examples close their peers; then nothing uses the media socket. */
+  /* Examples and Beep clients close their peers; then nothing uses the
+   * media socket. */
+  tern_beep_destroy(srv->beep);
+  srv->beep = NULL;
   for (int i = srv->n_apps - 1; i >= 0; i--)
     tern_conns_destroy(srv->apps[i]);
   srv->n_apps = 0;

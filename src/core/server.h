@@ -38,6 +38,7 @@ struct tern_server {
   bool media_ready;
   struct tern_conns *apps[16]; /* one REST connection manager per example */
   int n_apps;
+  struct tern_beep *beep; /* Beep's /connect, /join and conversations */
   uv_signal_t sigint, sigterm;
   uv_timer_t watchdog; /* bounds shutdown if a handle never closes */
   bool loop_ready, signals_ready, watchdog_ready;

@@ -196,13 +196,15 @@ static void test_catch_up_rule(void) {
       CHECK(r->iter[i] != r->iter[i - 1]);          /* a skip is its own wake-up */
       CHECK(i + 1 >= r->n || r->iter[i + 1] != r->iter[i]); /* ... delivering one frame */
       CHECK(r->idx[i] + 1 >= wall);                 /* ... the one due now */
-      if (r->idx[i - 1] == 30)
+      /* The 300 ms block is in frame 30's callback; on a loaded machine the
+       * skip can land a frame or two later, but not before it. */
+      if (r->idx[i - 1] >= 30 && jump_at < 0)
         jump_at = i;
     }
   }
   CHECK_EQ_INT(tern_media_clock_skipped(&r->clock), jumped);
   REQUIRE(jump_at > 0); /* the long block made a skip */
-  CHECK(r->idx[jump_at] - 31 >= 12); /* ≈ 300 ms / 20 ms */
+  CHECK(r->idx[jump_at] - r->idx[jump_at - 1] >= 12); /* ≈ 300 ms / 20 ms */
   free(r);
 }
 
