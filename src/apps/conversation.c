@@ -148,6 +148,7 @@ struct tern_room_member *tern_rooms_join(struct tern_rooms *r, const char *conve
   }
   m->room = room;
   m->track = track;
+  m->timestamp = tern_track_last_timestamp(track); /* the timeline goes on */
   snprintf(m->log_id, sizeof m->log_id, "%s", log_id ? log_id : "");
   if (!(m->mp = tern_mixer_add(room->mixer, m))) {
     free(m);

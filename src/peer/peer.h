@@ -149,6 +149,10 @@ void tern_track_set_ops(struct tern_track *t, const struct tern_track_ops *ops, 
 enum tern_track_kind tern_track_kind(const struct tern_track *t);
 /* The negotiated id of the ssrc-audio-level extension (RFC 6464), 0 if none. */
 int tern_track_audio_level_ext_id(const struct tern_track *t);
+/* The RTP timestamp of the last packet sent: a new source of payloads on the
+ * same track (another conversation) continues the timeline from here, since
+ * a receiver drops packets whose timestamps jump backwards. */
+uint32_t tern_track_last_timestamp(const struct tern_track *t);
 struct tern_peer *tern_track_peer(const struct tern_track *t);
 const struct tern_track_stats *tern_track_get_stats(const struct tern_track *t);
 

@@ -352,6 +352,7 @@ void tern_track_set_ops(struct tern_track *t, const struct tern_track_ops *ops, 
 }
 enum tern_track_kind tern_track_kind(const struct tern_track *t) { return t->local.kind; }
 int tern_track_audio_level_ext_id(const struct tern_track *t) { return t->local.ext_audio_level; }
+uint32_t tern_track_last_timestamp(const struct tern_track *t) { return t->last_ts_out; }
 struct tern_peer *tern_track_peer(const struct tern_track *t) { return t->peer; }
 const struct tern_track_stats *tern_track_get_stats(const struct tern_track *t) {
   return &t->stats;
