@@ -349,7 +349,7 @@ struct tern_beep *tern_beep_mount(uv_loop_t *loop, struct tern_http_server *http
   if (!(b->rooms = tern_rooms_create(loop)) ||
       tern_http_capture_header(http, "Authorization") < 0 ||
       tern_http_ws_route(http, "/connect", &connect_ops, b) < 0 ||
-      tern_http_route(http, "POST", "/join/:conversationid", post_join, b) < 0) {
+      tern_http_route(http, "POST", "/join/:conversationid*", post_join, b) < 0) {
     if (b->rooms)
       tern_rooms_destroy(b->rooms);
     free(b);

@@ -18,9 +18,13 @@ int tern_route_pattern_check(const char *pattern) {
     if (len == 0)
       return -EINVAL; /* "//" or a trailing '/' */
     if (seg[0] == ':') {
-      if (len == 1 || ++params > TERN_ROUTE_MAX_PARAMS)
+      /* ":name*" (last segment only) captures the rest of the path. */
+      size_t name_end = len;
+      if (!end && len > 2 && seg[len - 1] == '*')
+        name_end = len - 1;
+      if (name_end == 1 || ++params > TERN_ROUTE_MAX_PARAMS)
         return -EINVAL;
-      for (size_t i = 1; i < len; i++)
+      for (size_t i = 1; i < name_end; i++)
         if (!isalnum((unsigned char)seg[i]) && seg[i] != '_')
           return -EINVAL;
     }
@@ -50,6 +54,26 @@ bool tern_route_match(const char *pattern, const char *path,
       return false; /* path ran out of segments */
     const char *qe = memchr(qp, '/', (size_t)(qend - qp));
     size_t ql = qe ? (size_t)(qe - qp) : (size_t)(qend - qp);
+    if (pp[0] == ':' && !pe && pl > 2 && pp[pl - 1] == '*') {
+      /* The rest of the path, slashes included: lws decodes %2F before we
+       * route, and an id like "a%2Fb" must reach its validator (400), not
+       * fall through to 404. */
+      size_t rest = (size_t)(qend - qp);
+      if (rest == 0)
+        return false;
+      if (m) {
+        m->names[m->n] = out;
+        memcpy(out, pp + 1, pl - 2);
+        out += pl - 2;
+        *out++ = '\0';
+        m->values[m->n] = out;
+        memcpy(out, qp, rest);
+        out += rest;
+        *out++ = '\0';
+        m->n++;
+      }
+      return true;
+    }
     if (pp[0] == ':') {
       if (ql == 0)
         return false;

@@ -4,6 +4,7 @@
  * (matched exactly, case-sensitive) or ":name", which matches one non-empty
  * segment and captures it. "/ping-pong/connections/:id/remote-description"
  * matches "/ping-pong/connections/7f3a/remote-description" with id=7f3a. A
+ * last segment ":name*" captures the rest of the path, slashes included. A
  * single trailing '/' on the request path is ignored, as Express does for
  * the seed's node server. Paths arrive already percent-decoded (by lws), so
  * a captured value is decoded text and is never decoded again.

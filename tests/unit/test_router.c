@@ -94,6 +94,22 @@ static void test_match(void) {
 
 static int h1, h2, h3;
 
+/* ":name*" takes the rest of the path, so a decoded "%2F" inside an id
+ * still reaches the handler (and its validator). */
+static void test_rest_capture(void) {
+  struct tern_route_match m;
+  CHECK(tern_route_pattern_check("/join/:conversationid*") == 0);
+  CHECK(tern_route_pattern_check("/join/:id*/more") < 0); /* only last */
+  CHECK(tern_route_pattern_check("/join/:*") < 0);
+  REQUIRE(tern_route_match("/join/:conversationid*", "/join/abc", &m));
+  CHECK_EQ_STR(tern_route_param(&m, "conversationid"), "abc");
+  REQUIRE(tern_route_match("/join/:conversationid*", "/join/bad/id", &m));
+  CHECK_EQ_STR(tern_route_param(&m, "conversationid"), "bad/id");
+  CHECK(!tern_route_match("/join/:conversationid*", "/join/", &m));
+  CHECK(!tern_route_match("/join/:conversationid*", "/join", &m));
+  CHECK(!tern_route_match("/join/:conversationid*", "/other/x", &m));
+}
+
 static void test_router(void) {
   struct tern_router r;
   tern_router_init(&r);
@@ -266,6 +282,7 @@ static void test_open(void) {
 int main(void) {
   RUN(test_pattern_check);
   RUN(test_match);
+  RUN(test_rest_capture);
   RUN(test_router);
   RUN(test_relpath);
   RUN(test_within);
