@@ -80,6 +80,8 @@ export async function requireExample(base, example) {
 //                  (Chromium: a WAV; Firefox: fake_frequency; null: the
 //                  browser's default) — one process per call; all are
 //                  closed at the end, whatever happens
+//   ctx.open(tone, label, kind)  the same with another browser than the
+//                  one under test (tests that pair Firefox with Chromium)
 //   ctx.log(text)  prints an indented line
 // Prints PASS/FAIL with the time taken and sets the exit status; on failure
 // the console of every page opened is printed (last 40 lines per browser).
@@ -100,10 +102,10 @@ export async function runMediaTest(name, examples, body) {
     kind: args.browser,
     base: args.base,
     log: (text) => console.log(`  ${args.browser}: ${text}`),
-    async open(tone, label = tone ? `tone ${tone} Hz` : 'no tone') {
+    async open(tone, label = tone ? `tone ${tone} Hz` : 'no tone', kind = args.browser) {
       const t0 = Date.now();
       let b;
-      if (args.browser === 'chromium') {
+      if (kind === 'chromium') {
         const opts = {};
         if (tone) {
           opts.fakeAudioFile = toneWav(tone);
