@@ -1,6 +1,7 @@
 #include "api/beep.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,12 @@ static int identify(struct tern_beep *b, const struct tern_http_req *r, struct t
     const char *token = NULL;
     size_t len = 0;
     const char *authz = tern_http_header(r, "Authorization");
-    if (!authz || tern_claims_bearer(authz, &token, &len) < 0) {
+    int rc = authz ? tern_claims_bearer(authz, &token, &len) : -ENOENT;
+    if (rc == -EINVAL) {
+      snprintf(reason, cap, "malformed Authorization: Bearer header");
+      return 401;
+    }
+    if (rc < 0) {
       /* Browsers cannot set headers on a WebSocket: the seed's README says
        * to pass the token in the query string. */
       token = tern_http_query(r, "token");
@@ -85,13 +91,17 @@ static int identify(struct tern_beep *b, const struct tern_http_req *r, struct t
   if (b->cfg->auth_dev_query && tern_http_req_is_loopback(r) && tern_http_query(r, "userid")) {
     /* Development only (AUTH_DEV_QUERY=1), and only from this machine. */
     const char *u = tern_http_query(r, "userid"), *c = tern_http_query(r, "clientid");
-    char json[1100];
-    snprintf(json, sizeof json, "{\"userid\":\"%s\",\"clientid\":\"%s\"}", u, c ? c : "dev");
-    if (strpbrk(u, "\"\\") || (c && strpbrk(c, "\"\\"))) {
-      snprintf(reason, cap, "userid/clientid may not contain quotes or backslashes");
+    /* Through the claim parser, so the same rules (and reasons) apply. */
+    json_t *j = json_pack("{s:s, s:s}", "userid", u, "clientid", c ? c : "dev");
+    char *json = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!json) {
+      snprintf(reason, cap, "userid/clientid must be valid UTF-8");
       return 400;
     }
-    return tern_claims_from_header(json, strlen(json), out, reason, cap) < 0 ? 400 : 0;
+    int rc = tern_claims_from_header(json, strlen(json), out, reason, cap);
+    free(json);
+    return rc < 0 ? 400 : 0;
   }
   const char *h = tern_http_header(r, "X-User-Claim");
   if (tern_claims_from_header(h, h ? strlen(h) : 0, out, reason, cap) < 0)

@@ -21,7 +21,8 @@
  *   - token: a success means the signature segment is exactly the
  *     base64url of our own HMAC-SHA256 over header.payload (so no
  *     alternative encoding, alg confusion or unsigned token gets through),
- *     and the same token fails under another secret;
+ *     the same token fails under another secret, and so does the same MAC
+ *     spelt with an unused bit set;
  *   - a token we signed: accepted only with alg exactly "HS256", with the
  *     claims jansson reads from the payload; any changed signature
  *     character is refused;
@@ -163,6 +164,15 @@ static void check_accepted_token(const char *tok, size_t n) {
   FUZZ_ASSERT(tern_claims_from_jwt(tok, n, (const uint8_t *)OTHER, strlen(OTHER), NOW, &c, reason,
                                    sizeof reason) == -EACCES,
               "accepted under another secret");
+  /* 43 characters carry 32 bytes plus 4 unused bits, all zero in ours;
+   * setting one decodes to the same MAC and must still be refused. */
+  char *alt = (char *)fuzz_dup((const uint8_t *)tok, n);
+  FUZZ_ASSERT(alt, "malloc");
+  alt[n - 1] = A64[(strchr(A64, tok[n - 1]) - A64) ^ 1];
+  FUZZ_ASSERT(tern_claims_from_jwt(alt, n, (const uint8_t *)SECRET, strlen(SECRET), NOW, &c, reason,
+                                   sizeof reason) == -EACCES,
+              "accepted a non-canonical signature");
+  free(alt);
 }
 
 static int verify(const char *tok, size_t n, int64_t now, struct tern_claims *c, char *reason,
