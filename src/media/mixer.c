@@ -19,7 +19,8 @@ struct tern_mixer_participant {
   void *user;
   uint8_t level_ext_id;
   bool removed;
-  bool speaking;
+  bool speaking;   /* voice activity */
+  bool mixed;      /* this tick: a speaker in the mix (≤ max_speakers of them) */
   bool own_out;    /* this tick: gets its own encoder's packet */
   bool got_shared; /* its last emit was the shared payload */
   unsigned quiet_run;
@@ -38,6 +39,7 @@ struct tern_mixer_participant {
 struct tern_mixer {
   struct tern_mixer_config cfg;
   struct tern_mixer_participant **parts;
+  struct tern_mixer_participant **cand; /* max_participants, for speaker selection */
   size_t n, cap;
   bool in_tick, destroy_pending, has_removed;
   OpusEncoder *shared;
@@ -126,6 +128,7 @@ void tern_mixer_config_default(struct tern_mixer_config *c) {
       .vad_hangover_frames = 15,
       .encoder_keep_frames = 500,
       .max_participants = 256,
+      .max_speakers = 16,
   };
 }
 
@@ -137,7 +140,8 @@ static bool config_ok(const struct tern_mixer_config *c) {
          c->idle_frames >= 1 && c->idle_frames <= 1000 && c->vad_on_dbov <= 127 &&
          c->vad_off_dbov >= c->vad_on_dbov && c->vad_off_dbov <= 127 &&
          c->vad_hangover_frames <= 100000 && c->encoder_keep_frames <= 1000000 &&
-         c->max_participants >= 1 && c->max_participants <= MAX_PARTICIPANTS_LIMIT;
+         c->max_participants >= 1 && c->max_participants <= MAX_PARTICIPANTS_LIMIT &&
+         c->max_speakers <= c->max_participants;
 }
 
 static OpusEncoder *encoder_new(const struct tern_mixer *m) {
@@ -173,6 +177,9 @@ struct tern_mixer *tern_mixer_create(const struct tern_mixer_config *cfg) {
     return NULL;
   m->cfg = *cfg;
   m->enc_size = (size_t)opus_encoder_get_size(1);
+  m->cand = calloc(cfg->max_participants, sizeof(*m->cand));
+  if (!m->cand)
+    goto free_mixer;
   tern_mixer_limiter_init(&m->shared_lim);
   /* also the fallback for a participant whose own encoder failed to
    * allocate, so it exists in per-participant mode too */
@@ -182,6 +189,7 @@ struct tern_mixer *tern_mixer_create(const struct tern_mixer_config *cfg) {
   return m;
 
 free_mixer:
+  free(m->cand);
   free(m);
   return NULL;
 }
@@ -196,6 +204,7 @@ static void destroy_now(struct tern_mixer *m) {
   for (size_t i = 0; i < m->n; i++)
     participant_free(m->parts[i]);
   free(m->parts);
+  free(m->cand);
   free(m->shared);
   free(m);
 }
@@ -371,6 +380,7 @@ static void input(struct tern_mixer *m, struct tern_mixer_participant *p) {
   int quiet = p->speaking ? 127 : m->cfg.vad_on_dbov;
   if (tern_jitter_pull(&p->jb, p->pcm, quiet, &level, &m->totals, &m->last) != 1) {
     p->speaking = false;
+    p->mixed = false;
     p->quiet_run = 0;
     p->level = 127;
     return;
@@ -380,23 +390,62 @@ static void input(struct tern_mixer *m, struct tern_mixer_participant *p) {
   vad_update(&m->cfg, p, level);
 }
 
-/* Decides who encodes for itself this tick and sums the speakers. A
+/* Loudness rank for the max_speakers cut: lower is louder; a speaker
+ * already in the mix gets 6 dB of advantage so that equally loud voices do
+ * not take turns every frame. */
+static int rank(const struct tern_mixer_participant *p) {
+  return p->level - (p->mixed ? 6 : 0);
+}
+
+/* Marks who is mixed this tick: every speaker, or the loudest max_speakers
+ * of them. */
+static void choose_mixed(struct tern_mixer *m, size_t n) {
+  size_t c = 0;
+  for (size_t i = 0; i < n; i++) {
+    struct tern_mixer_participant *p = m->parts[i];
+    if (p->removed)
+      continue;
+    if (p->speaking)
+      m->cand[c++] = p;
+    else
+      p->mixed = false;
+  }
+  unsigned k = m->cfg.max_speakers;
+  if (!k || c <= k) {
+    for (size_t i = 0; i < c; i++)
+      m->cand[i]->mixed = true;
+    return;
+  }
+  /* partial selection sort: k is small */
+  for (size_t i = 0; i < k; i++) {
+    size_t best = i;
+    for (size_t j = i + 1; j < c; j++)
+      if (rank(m->cand[j]) < rank(m->cand[best]))
+        best = j;
+    struct tern_mixer_participant *t = m->cand[i];
+    m->cand[i] = m->cand[best];
+    m->cand[best] = t;
+  }
+  for (size_t i = 0; i < c; i++)
+    m->cand[i]->mixed = i < k;
+}
+
+/* Decides who encodes for itself this tick and sums the mixed speakers. A
  * listener turning speaker continues from the shared encoder's state, which
  * is exactly where its receiver's decoder is. */
 static void select_and_mix(struct tern_mixer *m, size_t n) {
   bool shared_mode = !m->cfg.encoder_per_participant;
+  choose_mixed(m, n);
   memset(m->mix, 0, sizeof(m->mix));
   for (size_t i = 0; i < n; i++) {
     struct tern_mixer_participant *p = m->parts[i];
     if (p->removed)
       continue;
     p->own_out = false;
-    if (p->speaking || !shared_mode) {
-      bool fresh = false;
+    if (p->mixed || !shared_mode) {
       if (!p->enc) {
         p->enc = encoder_new(m);
-        fresh = p->enc != NULL;
-        if (fresh)
+        if (p->enc)
           m->totals.encoders_created++;
         else
           m->totals.alloc_failures++;
@@ -409,10 +458,10 @@ static void select_and_mix(struct tern_mixer *m, size_t n) {
         p->own_out = true;
         p->enc_idle = 0;
       } else {
-        p->speaking = false; /* no mix-minus possible: keep it out of the mix */
+        p->mixed = false; /* no mix-minus possible: keep it out of the mix */
       }
     }
-    if (p->speaking) {
+    if (p->mixed) {
       m->last.speakers++;
       for (int k = 0; k < TERN_MIXER_FRAME; k++)
         m->mix[k] += p->pcm[k];
@@ -451,7 +500,7 @@ static void encode_all(struct tern_mixer *m, size_t n) {
       continue;
     /* mix − own in 32 bits, before limiting: its own voice cancels exactly */
     const int32_t *src = m->mix;
-    if (p->speaking) {
+    if (p->mixed) {
       for (int k = 0; k < TERN_MIXER_FRAME; k++)
         m->tmp[k] = m->mix[k] - p->pcm[k];
       src = m->tmp;

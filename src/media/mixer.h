@@ -18,7 +18,8 @@
  * Then:
  *  - every speaker gets mix − own (computed in 32 bits), limited to 16 bits
  *    and encoded with its own encoder (created lazily, kept while it speaks
- *    plus encoder_keep_frames);
+ *    plus encoder_keep_frames); at most max_speakers (the loudest) are
+ *    mixed, which bounds the encodes per tick;
  *  - every other participant gets the same full mix, limited and encoded
  *    ONCE by the shared encoder: emit receives the same pointer for all of
  *    them. A listener is never in the mix, so it never hears itself either.
@@ -86,15 +87,21 @@ struct tern_mixer_config {
    * treated as absent (not decoded, not mixed), default 10 (200 ms). */
   unsigned idle_frames;
   /* Voice activity in -dBov (RFC 6464: 0 loudest, 127 silence; a full-scale
-   * sine is 3). Starts speaking at a level ≤ vad_on (default 50); stops
-   * after vad_hangover_frames consecutive frames quieter than vad_off
-   * (default 60; 15 frames = 300 ms). */
+   * sine is 3). Starts speaking at a level ≤ vad_on (default 50); keeps
+   * speaking through up to vad_hangover_frames consecutive frames quieter
+   * than vad_off (defaults 60 and 15 = 300 ms), stops at the next one. An
+   * absent participant (idle, see idle_frames) stops at once. */
   uint8_t vad_on_dbov, vad_off_dbov;
   unsigned vad_hangover_frames;
   /* A speaker's encoder outlives its speech by this many frames before it
    * is freed (default 500 = 10 s), so talking again does not allocate. */
   unsigned encoder_keep_frames;
   unsigned max_participants; /* default 256, at most 4096 */
+  /* At most this many speakers are mixed (and encode for themselves): the
+   * loudest, a speaker already mixed winning ties by 6 dB. Bounds the CPU of
+   * a room where everyone makes noise. Default 16; 0 = no limit. The others
+   * hear the mix like listeners (they are not in it). */
+  unsigned max_speakers;
   /* Janus-AudioBridge style: an encoder per participant, no shared encode.
    * For benchmarks and comparison only. */
   bool encoder_per_participant;
@@ -103,7 +110,7 @@ struct tern_mixer_config {
 /* Counters of the last tick (reset at every tick). */
 struct tern_mixer_tick_stats {
   unsigned participants; /* taking part in this tick */
-  unsigned speakers;     /* summed into the mix */
+  unsigned speakers;     /* summed into the mix (≤ max_speakers) */
   unsigned listeners;    /* got the shared (or, per-participant mode, full) mix */
   unsigned decodes;      /* libopus decode calls, PLC and FEC included */
   unsigned concealed;    /* of which PLC or FEC frames */
@@ -165,7 +172,8 @@ void tern_mixer_set_pcm_tap(struct tern_mixer *m, tern_mixer_pcm_tap tap, void *
 
 const struct tern_mixer_tick_stats *tern_mixer_last_tick(const struct tern_mixer *m);
 const struct tern_mixer_totals *tern_mixer_totals(const struct tern_mixer *m);
-/* Voice activity of the last tick (for a "who is speaking" display). */
+/* Voice activity of the last tick (for a "who is speaking" display; true
+ * even when max_speakers kept it out of the mix). */
 bool tern_mixer_participant_speaking(const struct tern_mixer_participant *p);
 /* The last tick's level in -dBov (0 loudest .. 127 silent or absent). */
 int tern_mixer_participant_level(const struct tern_mixer_participant *p);
