@@ -1,6 +1,8 @@
 // The REST negotiation API (SPEC §3) against a running tern: every route and
 // status, the JSON shapes, answer validation, and the time-to-connected rule.
 import { readFileSync } from 'node:fs';
+import dgram from 'node:dgram';
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 
 const base = process.argv[2];
@@ -168,6 +170,47 @@ await test('GET /metrics: Prometheus text with peers, packets and drops', async 
   assert.match(text, /^tern_peers_created_total [1-9]\d*$/m); // the tests above made some
   assert.match(text, /^tern_udp_packets_in_total \d+$/m);
   assert.match(text, /^tern_udp_drops_total\{reason="unknown_ufrag"\} \d+$/m);
+});
+
+// Hostile datagrams on the media port: garbage, truncated STUN, STUN for an
+// unknown ufrag, DTLS and RTP from addresses no check verified. All must be
+// dropped and counted, and the server keep serving.
+await test('hostile UDP datagrams are dropped and counted, the server keeps serving', async () => {
+  const media = process.argv[3];
+  const [host, port] = [media.slice(0, media.lastIndexOf(':')), Number(media.slice(media.lastIndexOf(':') + 1))];
+  const drops = async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    let sum = 0;
+    for (const m of text.matchAll(/^tern_udp_drops_total\{reason="[a-z_]+"\} (\d+)$/gm)) sum += Number(m[1]);
+    return sum;
+  };
+  const before = await drops();
+  const sock = dgram.createSocket('udp4');
+  const send = (buf) => new Promise((r) => sock.send(buf, port, host, r));
+  const stun = (ufrag) => {
+    const user = Buffer.from(`${ufrag}:abcd`);
+    const pad = (4 - (user.length % 4)) % 4;
+    const attr = Buffer.concat([Buffer.from([0x00, 0x06, 0, user.length]), user, Buffer.alloc(pad)]);
+    const hdr = Buffer.from([0x00, 0x01, 0, attr.length, 0x21, 0x12, 0xa4, 0x42, ...randomBytes(12)]);
+    return Buffer.concat([hdr, attr]);
+  };
+  let sent = 0;
+  for (let i = 0; i < 300; i++) {
+    await send(randomBytes(1 + (i % 200)));                 // random bytes
+    await send(stun('nosuchufrag').subarray(0, 10 + (i % 20))); // truncated STUN
+    await send(stun('nosuchufrag'));                        // unknown ufrag, no integrity
+    await send(Buffer.from([22, 254, 253, ...randomBytes(60)])); // a DTLS record from a stranger
+    await send(Buffer.from([0x80, 111, ...randomBytes(100)]));   // RTP from a stranger
+    sent += 5;
+  }
+  sock.close();
+  await sleep(300);
+  const after = await drops();
+  assert.ok(after - before >= sent * 0.9, `drops rose by ${after - before} for ${sent} hostile datagrams`);
+  assert.equal((await fetch(`${base}/healthz`)).status, 200);
+  const r = await post(`${prefix}/connections`);
+  assert.equal(r.status, 200);
+  await fetch(`${prefix}/connections/${(await r.json()).id}`, { method: 'DELETE' });
 });
 
 await test('connections left open are closed by the shutdown (run.sh checks the exit)', async () => {
