@@ -56,10 +56,12 @@ int tern_media_init(struct tern_media *m, uv_loop_t *loop, const struct tern_med
     rc = -EADDRNOTAVAIL;
     goto fail;
   }
-  for (int i = 0; i < m->env.n_candidates; i++)
-    tern_log_info(NULL, "media: announcing %s (port %d)",
-                  tern_addr_str((struct sockaddr *)&m->env.candidates[i], a, sizeof a),
-                  ntohs(((struct sockaddr_in *)&m->transport.local)->sin_port));
+  for (int i = 0; i < m->env.n_candidates; i++) {
+    /* Candidates carry the socket's port, set when an SDP is written. */
+    struct sockaddr_storage c = m->env.candidates[i];
+    ((struct sockaddr_in *)&c)->sin_port = ((struct sockaddr_in *)&m->transport.local)->sin_port;
+    tern_log_info(NULL, "media: host candidate %s", tern_addr_str((struct sockaddr *)&c, a, sizeof a));
+  }
   return 0;
 
 fail:
