@@ -34,6 +34,22 @@ int tern_route_pattern_check(const char *pattern) {
   }
 }
 
+/* Appends one name=value capture to m (both copied into m->buf, which holds
+ * at most every name and every value once: bounded by the pattern and path
+ * lengths, each < PATH_MAX). */
+static void capture(struct tern_route_match *m, char **out, const char *name, size_t nlen,
+                    const char *value, size_t vlen) {
+  m->names[m->n] = *out;
+  memcpy(*out, name, nlen);
+  *out += nlen;
+  *(*out)++ = '\0';
+  m->values[m->n] = *out;
+  memcpy(*out, value, vlen);
+  *out += vlen;
+  *(*out)++ = '\0';
+  m->n++;
+}
+
 bool tern_route_match(const char *pattern, const char *path,
                       struct tern_route_match *m) {
   size_t plen = strlen(path);
@@ -61,35 +77,15 @@ bool tern_route_match(const char *pattern, const char *path,
       size_t rest = (size_t)(qend - qp);
       if (rest == 0)
         return false;
-      if (m) {
-        m->names[m->n] = out;
-        memcpy(out, pp + 1, pl - 2);
-        out += pl - 2;
-        *out++ = '\0';
-        m->values[m->n] = out;
-        memcpy(out, qp, rest);
-        out += rest;
-        *out++ = '\0';
-        m->n++;
-      }
+      if (m)
+        capture(m, &out, pp + 1, pl - 2, qp, rest);
       return true;
     }
     if (pp[0] == ':') {
       if (ql == 0)
         return false;
-      if (m) {
-        /* buf holds at most every name + every value once: both are
-         * bounded by the pattern and path lengths (< PATH_MAX each). */
-        m->names[m->n] = out;
-        memcpy(out, pp + 1, pl - 1);
-        out += pl - 1;
-        *out++ = '\0';
-        m->values[m->n] = out;
-        memcpy(out, qp, ql);
-        out += ql;
-        *out++ = '\0';
-        m->n++;
-      }
+      if (m)
+        capture(m, &out, pp + 1, pl - 1, qp, ql);
     } else if (pl != ql || memcmp(pp, qp, pl) != 0) {
       return false;
     }
