@@ -17,6 +17,7 @@
 #define MAX_BOUND 8 /* remote addresses that passed a check, or that we check */
 
 #define TERN_PEER_MAX_TRACKS 8
+#define TERN_TRACK_MAX_SSRC_CHANGES 16
 #define TERN_PEER_EARLY_DTLS 4
 #define TERN_PEER_EARLY_DTLS_MAX 1500
 #define TERN_PEER_SCRATCH 1600
@@ -28,6 +29,7 @@ struct tern_track {
   void *user;
   bool rejected;       /* the answer said port 0 */
   uint32_t remote_ssrc; /* from the answer, else the first packet */
+  unsigned ssrc_changes; /* the sender restarted its stream; bounded */
   uint16_t seq;        /* for packets we originate */
   struct tern_track_stats stats;
   /* Forwarding (tern_track_send_rtp): the outgoing stream stays one

@@ -185,13 +185,22 @@ void tern_peer_on_rtp(void *user, const struct sockaddr *from, uint8_t *buf, siz
       handle_rtcp(p, buf, len);
     return;
   }
-  if (tern_srtp_unprotect(p->srtp, buf, &len) < 0)
-    return; /* counted in the SRTP stats */
+  /* Route on the clear header first: a payload type no track has, or an
+   * endless parade of new SSRCs (libsrtp keeps state per SSRC), is dropped
+   * before any decryption or allocation. */
   struct tern_track *t = track_by_pt(p, pt);
   if (!t)
     return;
-  if (!t->remote_ssrc)
-    t->remote_ssrc = get32(buf + 8);
+  uint32_t ssrc = get32(buf + 8);
+  if (t->remote_ssrc && ssrc != t->remote_ssrc && t->ssrc_changes >= TERN_TRACK_MAX_SSRC_CHANGES)
+    return;
+  if (tern_srtp_unprotect(p->srtp, buf, &len) < 0)
+    return; /* counted in the SRTP stats */
+  if (t->remote_ssrc != ssrc) {
+    if (t->remote_ssrc)
+      t->ssrc_changes++;
+    t->remote_ssrc = ssrc;
+  }
   t->stats.packets_in++;
   t->stats.bytes_in += len;
   if (t->ops && t->ops->rtp)
