@@ -133,6 +133,7 @@ struct tern_track_stats {
   uint64_t packets_in, bytes_in, packets_out, bytes_out;
   uint64_t keyframe_requests_in, keyframe_requests_out;
   uint64_t sender_reports_in;
+  uint64_t nacks_in, retransmits_out; /* lost packets asked for, and resent */
 };
 struct tern_track *tern_peer_add_track(struct tern_peer *p, const struct tern_track_init *init,
                                        const struct tern_track_ops *ops, void *user);
@@ -142,6 +143,9 @@ int tern_track_send_rtp(struct tern_track *t, const uint8_t *pkt, size_t len);
 /* Originates a packet: header built here (our SSRC, PT, next sequence). */
 int tern_track_send_payload(struct tern_track *t, const uint8_t *payload, size_t len,
                             uint32_t timestamp, bool marker);
+/* Asks the sender of what we receive on this track to resend these
+ * sequence numbers (generic NACK). */
+int tern_track_request_retransmit(struct tern_track *t, const uint16_t *seqs, size_t n);
 /* Sends a PLI for the stream we receive on this track. */
 int tern_track_request_keyframe(struct tern_track *t);
 bool tern_track_is_active(const struct tern_track *t); /* negotiated, not rejected */

@@ -18,6 +18,16 @@
 
 #define TERN_PEER_MAX_TRACKS 8
 #define TERN_TRACK_MAX_SSRC_CHANGES 16
+/* Video we send is kept this many packets back for NACKs (RFC 4585 §6.2.1):
+ * ~0.6 s at 1 Mbit/s, enough for a LAN or a continent's round trip. */
+#define TERN_RTX_SLOTS 64
+#define TERN_RTX_MAX_PACKET 1300
+
+struct tern_rtx_cache {
+  uint16_t seq[TERN_RTX_SLOTS];
+  uint16_t len[TERN_RTX_SLOTS]; /* 0 = empty */
+  uint8_t buf[TERN_RTX_SLOTS][TERN_RTX_MAX_PACKET];
+};
 #define TERN_PEER_EARLY_DTLS 4
 #define TERN_PEER_EARLY_DTLS_MAX 1500
 #define TERN_PEER_SCRATCH 1600
@@ -30,6 +40,7 @@ struct tern_track {
   bool rejected;       /* the answer said port 0 */
   uint32_t remote_ssrc; /* from the answer, else the first packet */
   unsigned ssrc_changes; /* the sender restarted its stream; bounded */
+  struct tern_rtx_cache *rtx; /* video we send, for NACKs; made on first use */
   uint16_t seq;        /* for packets we originate */
   struct tern_track_stats stats;
   /* Forwarding (tern_track_send_rtp): the outgoing stream stays one

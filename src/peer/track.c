@@ -9,6 +9,7 @@
  * is allocated per packet. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -119,6 +120,10 @@ int tern_peer_media_start(struct tern_peer *p) {
 }
 
 void tern_peer_media_free(struct tern_peer *p) {
+  for (int i = 0; i < p->n_tracks; i++) {
+    free(p->tracks[i].rtx);
+    p->tracks[i].rtx = NULL;
+  }
   if (p->srtp)
     tern_srtp_destroy(p->srtp);
   p->srtp = NULL;
@@ -138,8 +143,41 @@ static struct tern_track *track_by_local_ssrc(struct tern_peer *p, uint32_t ssrc
   return NULL;
 }
 
-/* Acts on the keyframe requests (PLI, FIR) in a compound RTCP packet; the
- * walk and every length check are rtcp.c's. */
+/* Keeps a copy of an outgoing video packet (clear text, already rewritten)
+ * so a NACK can be answered by protecting it again (libsrtp allows the
+ * repeat: allow_repeat_tx). Audio is not cached: a late audio packet is
+ * useless to a jitter buffer, and Opus has FEC. */
+static void rtx_store(struct tern_track *t, const uint8_t *pkt, size_t len) {
+  if (t->local.kind != TERN_TRACK_VIDEO || len > TERN_RTX_MAX_PACKET)
+    return;
+  if (!t->rtx && !(t->rtx = calloc(1, sizeof *t->rtx)))
+    return;
+  uint16_t seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
+  unsigned slot = seq % TERN_RTX_SLOTS;
+  t->rtx->seq[slot] = seq;
+  t->rtx->len[slot] = (uint16_t)len;
+  memcpy(t->rtx->buf[slot], pkt, len);
+}
+
+static int protect_and_send(struct tern_peer *p, size_t len, bool rtcp);
+
+static void rtx_resend(struct tern_track *t, const uint16_t *seqs, int n) {
+  struct tern_peer *p = t->peer;
+  t->stats.nacks_in += (uint64_t)n;
+  if (!t->rtx)
+    return;
+  for (int i = 0; i < n; i++) {
+    unsigned slot = seqs[i] % TERN_RTX_SLOTS;
+    if (t->rtx->len[slot] == 0 || t->rtx->seq[slot] != seqs[i])
+      continue; /* too old: the receiver will ask for a keyframe */
+    memcpy(p->scratch, t->rtx->buf[slot], t->rtx->len[slot]);
+    if (protect_and_send(p, t->rtx->len[slot], false) == 0)
+      t->stats.retransmits_out++;
+  }
+}
+
+/* Acts on the feedback in a compound RTCP packet — NACKs, keyframe requests
+ * (PLI, FIR), sender reports; the walk and every length check are rtcp.c's. */
 static void handle_rtcp(struct tern_peer *p, const uint8_t *b, size_t len) {
   struct tern_rtcp_iter it;
   struct tern_rtcp_pkt pkt;
@@ -152,6 +190,15 @@ static void handle_rtcp(struct tern_peer *p, const uint8_t *b, size_t len) {
       for (int i = 0; i < p->n_tracks; i++)
         if (p->tracks[i].remote_ssrc == sender)
           p->tracks[i].stats.sender_reports_in++;
+      continue;
+    }
+    if (pkt.type == TERN_RTCP_RTPFB && tern_rtcp_parse_fb(&pkt, &fb) == 0 &&
+        fb.fmt == TERN_RTCP_FMT_NACK) {
+      uint16_t lost[64];
+      struct tern_track *t = track_by_local_ssrc(p, fb.media_ssrc);
+      int n = tern_rtcp_nack_lost(&fb, lost, sizeof lost / sizeof lost[0]);
+      if (t && n > 0)
+        rtx_resend(t, lost, n);
       continue;
     }
     if (pkt.type != TERN_RTCP_PSFB || tern_rtcp_parse_fb(&pkt, &fb) < 0)
@@ -218,7 +265,6 @@ static int can_send(const struct tern_track *t) {
   return 0;
 }
 
-static int protect_and_send(struct tern_peer *p, size_t len, bool rtcp);
 
 #define SR_INTERVAL_MS 1000
 #define NTP_UNIX_OFFSET 2208988800ULL /* seconds from 1900 to 1970 */
@@ -303,6 +349,7 @@ int tern_track_send_rtp(struct tern_track *t, const uint8_t *pkt, size_t len) {
   p->scratch[1] = (uint8_t)((pkt[1] & 0x80) | t->local.pt);
   put32(p->scratch + 8, t->local.ssrc);
   t->last_ts_out = get32(p->scratch + 4);
+  rtx_store(t, p->scratch, len);
   if ((rc = protect_and_send(p, len, false)) == 0) {
     t->stats.packets_out++;
     t->stats.bytes_out += len;
@@ -330,6 +377,7 @@ int tern_track_send_payload(struct tern_track *t, const uint8_t *payload, size_t
   put32(h + 8, t->local.ssrc);
   memcpy(h + 12, payload, len);
   t->last_ts_out = timestamp;
+  rtx_store(t, h, len + 12);
   if ((rc = protect_and_send(p, len + 12, false)) == 0) {
     t->stats.packets_out++;
     t->stats.bytes_out += len + 12;
@@ -337,6 +385,17 @@ int tern_track_send_payload(struct tern_track *t, const uint8_t *payload, size_t
     maybe_send_sr(t);
   }
   return rc;
+}
+
+int tern_track_request_retransmit(struct tern_track *t, const uint16_t *seqs, size_t n) {
+  struct tern_peer *p = t->peer;
+  if (p->closed || !p->srtp || !p->have_remote_addr)
+    return -ENOTCONN;
+  if (!t->remote_ssrc)
+    return -ENOENT;
+  int len = tern_rtcp_write_nack(p->scratch, sizeof p->scratch, t->local.ssrc, t->remote_ssrc,
+                                 seqs, n);
+  return len < 0 ? len : protect_and_send(p, (size_t)len, true);
 }
 
 int tern_track_request_keyframe(struct tern_track *t) {

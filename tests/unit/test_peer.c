@@ -231,6 +231,7 @@ struct media_side {
   unsigned received, keyframe_requests;
   bool payload_ok;
   uint32_t last_ts;
+  uint16_t last_seq;
 };
 
 static void srv_echo(struct tern_track *t, void *user, const uint8_t *pkt, size_t len) {
@@ -254,6 +255,7 @@ static void cli_rtp(struct tern_track *t, void *user, const uint8_t *pkt, size_t
   if (len != 112 || pkt[12] != pkt[111])
     m->payload_ok = false;
   m->last_ts = (uint32_t)pkt[4] << 24 | pkt[5] << 16 | pkt[6] << 8 | pkt[7];
+  m->last_seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
   m->received++;
 }
 
@@ -323,6 +325,14 @@ static void test_media_echo_over_srtp(void) {
   CHECK_EQ_INT(tern_track_get_stats(st)->packets_out, 200);
   /* The client originated the stream: its sender report reached us. */
   CHECK(tern_track_get_stats(st)->sender_reports_in >= 1);
+
+  /* NACKs: the server resends what it still has (the last 64 video
+   * packets); older sequence numbers are not in the cache. */
+  uint16_t last = (uint16_t)(cli_media.last_seq);
+  uint16_t want[3] = {(uint16_t)(last - 1), (uint16_t)(last - 2), (uint16_t)(last - 150)};
+  CHECK(tern_track_request_retransmit(cli_media.track, want, 3) == 0);
+  CHECK(RUN_UNTIL(tern_track_get_stats(st)->nacks_in == 3, 2000));
+  CHECK_EQ_INT(tern_track_get_stats(st)->retransmits_out, 2);
 
   /* A PLI from the client names the server's SSRC and reaches its track. */
   CHECK(tern_track_request_keyframe(cli_media.track) == 0);
