@@ -34,6 +34,7 @@ static int mount_all(struct tern_server *srv) {
       tern_app_sine_wave_mount,
       tern_app_sine_wave_stereo_mount,
       tern_app_pitch_detector_mount,
+      tern_app_video_compositing_mount,
   };
   struct tern_conns_env env = {
       .loop = &srv->loop,
@@ -58,6 +59,13 @@ static int mount_all(struct tern_server *srv) {
       return -ENOMEM;
     srv->apps[srv->n_apps++] = bc;
     srv->apps[srv->n_apps++] = viewer;
+  }
+  if (rc == 0) {
+    /* Recording also serves its finished files: it needs the directory. */
+    struct tern_conns *rec = tern_app_record_mount(&env, srv->cfg.recordings_dir);
+    if (!rec)
+      return -ENOMEM;
+    srv->apps[srv->n_apps++] = rec;
   }
   if (rc == 0 && !(srv->beep = tern_beep_mount(&srv->loop, srv->http, &srv->media.env, &srv->cfg)))
     rc = -ENOMEM;

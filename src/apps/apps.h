@@ -16,6 +16,11 @@ struct tern_conns *tern_app_loopback_mount(const struct tern_conns_env *env);
 struct tern_conns *tern_app_sine_wave_mount(const struct tern_conns_env *env);
 struct tern_conns *tern_app_sine_wave_stereo_mount(const struct tern_conns_env *env);
 struct tern_conns *tern_app_pitch_detector_mount(const struct tern_conns_env *env);
+struct tern_conns *tern_app_video_compositing_mount(const struct tern_conns_env *env);
+/* Records to recordings_dir/<id>.webm; also serves GET
+ * /record-audio-video-stream/recordings/:name (finished files only). */
+struct tern_conns *tern_app_record_mount(const struct tern_conns_env *env,
+                                         const char *recordings_dir);
 /* broadcaster and viewer share one broadcast: two managers from one call. */
 int tern_app_broadcast_mount(const struct tern_conns_env *env, struct tern_conns **broadcaster,
                              struct tern_conns **viewer);

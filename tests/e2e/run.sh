@@ -148,6 +148,7 @@ for t in "${tests[@]}"; do
     # identity as ?userid=&clientid= (loopback only); other tests ignore it.
     LISTEN="127.0.0.1:$port" MEDIA_LISTEN="127.0.0.1:$((port + 10000))" \
       LOG_LEVEL="${LOG_LEVEL:-debug}" WEB_ROOT="$ROOT/web" AUTH_DEV_QUERY=1 \
+      RECORDINGS_DIR="$TMPDIR/recordings" \
       "$BIN" >"$slog" 2>&1 &
     server_pid=$!
     if ! wait_healthy "$base"; then
