@@ -434,6 +434,13 @@ static int parse_env_line(char *line, char **key, char **val, char *err,
     while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
       *--end = '\0';
   }
+  /* Errors echo values, and config.h promises one line: no setting needs a
+   * control character, so a decoded "\n" (or any other) is refused here. */
+  for (const char *c = v; *c; c++)
+    if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+      errf(err, cap, "the value of %s contains a control character", p);
+      return -EBADMSG;
+    }
   *key = p;
   *val = v;
   return 0;

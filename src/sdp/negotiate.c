@@ -246,7 +246,9 @@ int tern_negotiate_read(const char *sdp, size_t len, bool is_answer, const char 
                  ours->media[i].mid);
         goto out;
       }
-      if (ours->media[i].kind == TERN_SDP_KIND_APPLICATION && s->media[i].rejected) {
+      if (ours->media[i].kind == TERN_SDP_KIND_APPLICATION &&
+          (s->media[i].rejected || !strstr(s->media[i].proto, "SCTP") ||
+           !strstr(s->media[i].fmt, "webrtc-datachannel"))) {
         snprintf(err, errcap, "the answer rejected the data channel m-line (mid %s)",
                  s->media[i].mid);
         goto out;
@@ -386,6 +388,7 @@ int tern_negotiate_write_answer(const struct tern_local_params *l, const struct 
       continue;
     }
     bool usable = !o->rejected && o->kind == TERN_SDP_KIND_APPLICATION && o->sctp_port &&
+                  strstr(o->proto, "SCTP") &&
                   strstr(o->fmt, "webrtc-datachannel") && !datachannel_done;
     if (usable) {
       if ((rc = fill_transport(l, m)) < 0) {

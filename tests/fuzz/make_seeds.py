@@ -173,8 +173,30 @@ def tern_answer():
             "a=max-message-size:262144\r\n")
 
 
+def tern_av_answer():
+    """An answer to fuzz_negotiate's audio + video + data channel offer
+    (mids 0, 1, 2; Opus 111, VP8 96)."""
+    t = tern_answer().replace("a=group:BUNDLE 0", "a=group:BUNDLE 0 1 2")
+    head, app = t.split("m=application")
+    cand = ("c=IN IP4 0.0.0.0\r\na=candidate:1 1 udp 2122260223 192.0.2.10 50000 typ host\r\n"
+            "a=ice-ufrag:Ab1x\r\na=ice-pwd:tG96cYUStsYegQ3obwZGp7fc\r\n"
+            "a=fingerprint:sha-256 A5:E9:68:FD:F6:E3:51:C1:40:C2:CD:03:17:C3:CC:52:"
+            "1F:5A:4A:D2:D6:49:73:4B:AD:F5:7A:0E:3B:A8:C1:5E\r\na=setup:active\r\n")
+    audio = ("m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" + cand + "a=mid:0\r\n"
+             "a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+             "a=extmap:2 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
+             "a=sendrecv\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n"
+             "a=fmtp:111 minptime=10;useinbandfec=1\r\na=ssrc:1001 cname:x\r\n")
+    video = ("m=video 9 UDP/TLS/RTP/SAVPF 96\r\n" + cand + "a=mid:1\r\n"
+             "a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+             "a=recvonly\r\na=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\n"
+             "a=rtcp-fb:96 nack pli\r\n")
+    return head + audio + video + "m=application" + app.replace("a=mid:0", "a=mid:2")
+
+
 def negotiate_extra():
     write("negotiate", "tern-style-answer", tern_answer())
+    write("negotiate", "tern-style-av-answer", tern_av_answer())
 
 
 def dcep_seeds():
@@ -295,8 +317,11 @@ def write_dicts():
 
 
 if __name__ == "__main__":
-    if os.path.isdir(CORPUS):
-        shutil.rmtree(CORPUS)
+    # Only the corpora this script owns: other targets (e.g. claims) keep
+    # their hand-made seeds.
+    for target in ("stun", "ice", "sdp", "negotiate", "dcep", "config",
+                   "transport_demux", "http_json", "http_path"):
+        shutil.rmtree(os.path.join(CORPUS, target), ignore_errors=True)
     stun_seeds()
     ice_seeds()
     sdp_seeds()
