@@ -4,7 +4,7 @@
 #   make test     install what is missing, then every test: unit, ASan+UBSan, API, browsers
 #   make deps     install Debian and npm packages the build and tests need
 CC      ?= gcc
-PKGS    := libuv libwebsockets jansson openssl libsrtp2 usrsctp opus vpx cairo libavformat libavcodec libavutil
+PKGS    := libuv libwebsockets jansson openssl libsrtp2 usrsctp opus vpx cairo libavformat libavcodec libavutil libnats
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 build_pkgs=(build-essential pkg-config libuv1-dev libwebsockets-dev
   libwebsockets-evlib-uv libjansson-dev libssl-dev libsrtp2-dev
   libusrsctp-dev libopus-dev libvpx-dev libcairo2-dev libavformat-dev
-  libavcodec-dev libavutil-dev)
+  libavcodec-dev libavutil-dev libnats-dev)
 test_pkgs=(clang libclang-rt-14-dev chromium firefox-esr pulseaudio
   iproute2 util-linux nodejs npm ffmpeg curl sox)
 

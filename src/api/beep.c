@@ -9,15 +9,18 @@
 #include <time.h>
 
 #include "api/claims.h"
+#include "api/nats.h"
 #include "apps/conversation.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "http/server.h"
+#include "net/httpc.h"
 #include "peer/peer.h"
 
 #define OFFER_TIMEOUT_MS 10000   /* from the upgrade to the client's offer */
 #define CONNECT_TIMEOUT_MS 15000 /* from our answer to ICE + DTLS up */
 #define MAX_CONVERSATION_ID 128
+#define PERMISSION_TIMEOUT_MS 3000
 
 /* RFC 6455 §7.4.1 close codes used after the upgrade. */
 #define WS_NORMAL 1000
@@ -48,6 +51,17 @@ struct user {
   char conversation[MAX_CONVERSATION_ID + 1];
 };
 
+/* A POST /join waiting for PERMISSIONS_HOST. Owned by the beep; freed when
+ * the answer arrives, when the HTTP client goes away (abort) or at destroy. */
+struct perm_check {
+  struct perm_check *prev, *next;
+  struct tern_beep *beep;
+  struct tern_http_req *req;
+  struct tern_httpc *http;
+  char userid[sizeof(((struct tern_claims *)0)->userid)];
+  char conversation[MAX_CONVERSATION_ID + 1];
+};
+
 struct tern_beep {
   uv_loop_t *loop;
   struct tern_peer_env *peers;
@@ -56,6 +70,12 @@ struct tern_beep {
   struct client *clients;
   struct user *users;
   unsigned max_peers;
+  /* PERMISSIONS_HOST, resolved at mount; perm_host[0] == 0 when off. */
+  struct sockaddr_storage perm_addr;
+  char perm_host[256];
+  char perm_path[TERN_CONFIG_URL_MAX];
+  struct perm_check *checks;
+  struct tern_nats *nats; /* NULL when NATS is off */
 };
 
 /* ---- identity ------------------------------------------------------------ */
@@ -309,6 +329,107 @@ static const struct tern_ws_ops connect_ops = {
 
 /* ---- POST /join/:conversationid ------------------------------------------------------- */
 
+/* Moves every client of the user (and those that connect later). */
+static void join(struct tern_beep *b, struct tern_http_req *req, const char *userid,
+                 const char *id) {
+  struct user *u = find_user(b, userid);
+  if (!u) {
+    if (!(u = calloc(1, sizeof *u))) {
+      tern_http_respond_text(req, 500, "out of memory");
+      return;
+    }
+    snprintf(u->userid, sizeof u->userid, "%s", userid);
+    u->next = b->users;
+    b->users = u;
+  }
+  snprintf(u->conversation, sizeof u->conversation, "%s", id);
+  int moved = 0;
+  for (struct client *c = b->clients; c; c = c->next)
+    if (!c->closing && strcmp(c->who.userid, userid) == 0) {
+      enter_room(c);
+      moved += c->member != NULL;
+    }
+  tern_log_info(NULL, "beep: user %.64s joined %s (%d client(s) moved)", userid, id, moved);
+  tern_http_respond(req, 200, "text/plain; charset=utf-8", "", 0);
+}
+
+static void check_unlink(struct perm_check *pc) {
+  if (pc->prev)
+    pc->prev->next = pc->next;
+  else
+    pc->beep->checks = pc->next;
+  if (pc->next)
+    pc->next->prev = pc->prev;
+}
+
+/* The permission service answered (or did not): exactly once per check,
+ * unless the check was cancelled first. */
+static void on_permission(void *user, int err, const struct tern_httpc_resp *r,
+                          const char *reason) {
+  struct perm_check *pc = user;
+  struct tern_beep *b = pc->beep;
+  check_unlink(pc);
+  if (err) {
+    tern_log_warn(NULL, "beep: permission check for user %.64s in %s failed: %s", pc->userid,
+                  pc->conversation, reason ? reason : "?");
+    tern_http_respond_text(pc->req, 503, "permission service unavailable");
+  } else if (r->status < 200 || r->status > 299) {
+    tern_log_info(NULL, "beep: user %.64s not allowed in %s (permission service: %d)",
+                  pc->userid, pc->conversation, r->status);
+    tern_http_respond_text(pc->req, 403, "not allowed in this conversation");
+  } else {
+    join(b, pc->req, pc->userid, pc->conversation);
+  }
+  free(pc);
+}
+
+/* The /join client went away while we were asking: stop asking. */
+static void on_join_abort(struct tern_http_req *req, void *user) {
+  struct perm_check *pc = user;
+  (void)req;
+  check_unlink(pc);
+  tern_httpc_cancel(pc->http);
+  free(pc);
+}
+
+/* GET $PERMISSIONS_HOST/user/<userid>/conversation/<id>, both segments
+ * percent-encoded (a userid is any string the auth proxy vouched for). */
+static void ask_permission(struct tern_beep *b, struct tern_http_req *req, const char *userid,
+                           const char *id) {
+  char uid[3 * sizeof(((struct tern_claims *)0)->userid)], cid[3 * MAX_CONVERSATION_ID + 1];
+  char path[sizeof b->perm_path + sizeof uid + sizeof cid + 32], reason[160];
+  struct perm_check *pc;
+  if (tern_httpc_escape_segment(userid, uid, sizeof uid) < 0 ||
+      tern_httpc_escape_segment(id, cid, sizeof cid) < 0) {
+    tern_http_respond_text(req, 400, "userid or conversation id too long");
+    return;
+  }
+  snprintf(path, sizeof path, "%s/user/%s/conversation/%s", b->perm_path, uid, cid);
+  if (!(pc = calloc(1, sizeof *pc))) {
+    tern_http_respond_text(req, 500, "out of memory");
+    return;
+  }
+  pc->beep = b;
+  pc->req = req;
+  snprintf(pc->userid, sizeof pc->userid, "%s", userid);
+  snprintf(pc->conversation, sizeof pc->conversation, "%s", id);
+  pc->http = tern_httpc_request(b->loop, (const struct sockaddr *)&b->perm_addr, b->perm_host,
+                                "GET", path, NULL, 0, PERMISSION_TIMEOUT_MS, on_permission, pc,
+                                reason, sizeof reason);
+  if (!pc->http) {
+    tern_log_warn(NULL, "beep: permission check for user %.64s in %s failed: %s", userid, id,
+                  reason);
+    free(pc);
+    tern_http_respond_text(req, 503, "permission service unavailable");
+    return;
+  }
+  pc->next = b->checks;
+  if (b->checks)
+    b->checks->prev = pc;
+  b->checks = pc;
+  tern_http_req_on_abort(req, on_join_abort, pc);
+}
+
 static void post_join(struct tern_http_req *req, void *user) {
   struct tern_beep *b = user;
   struct tern_claims who;
@@ -324,25 +445,22 @@ static void post_join(struct tern_http_req *req, void *user) {
                            "conversation id must be 1-128 of A-Z a-z 0-9 . _ -");
     return;
   }
-  struct user *u = find_user(b, who.userid);
-  if (!u) {
-    if (!(u = calloc(1, sizeof *u))) {
-      tern_http_respond_text(req, 500, "out of memory");
-      return;
-    }
-    snprintf(u->userid, sizeof u->userid, "%s", who.userid);
-    u->next = b->users;
-    b->users = u;
-  }
-  snprintf(u->conversation, sizeof u->conversation, "%s", id);
-  int moved = 0;
-  for (struct client *c = b->clients; c; c = c->next)
-    if (!c->closing && strcmp(c->who.userid, who.userid) == 0) {
-      enter_room(c);
-      moved += c->member != NULL;
-    }
-  tern_log_info(NULL, "beep: user %.64s joined %s (%d client(s) moved)", who.userid, id, moved);
-  tern_http_respond(req, 200, "text/plain; charset=utf-8", "", 0);
+  if (b->perm_host[0])
+    ask_permission(b, req, who.userid, id);
+  else
+    join(b, req, who.userid, id);
+}
+
+/* ---- NATS ------------------------------------------------------------------------------ */
+
+/* Each room's shared mix, every 20 ms, on the loop thread. */
+static void on_room_frame(const char *conversation_id, const uint8_t *opus, size_t len,
+                          void *user) {
+  struct tern_beep *b = user;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+  tern_nats_publish_frame(b->nats, conversation_id, ms, opus, len);
 }
 
 /* ---- mount ------------------------------------------------------------------------------- */
@@ -356,21 +474,54 @@ struct tern_beep *tern_beep_mount(uv_loop_t *loop, struct tern_http_server *http
   b->peers = peers;
   b->cfg = cfg;
   b->max_peers = cfg->max_peers;
+  if (cfg->permissions_host[0]) {
+    /* Resolved once, here (blocking, before the loop runs): a name that
+     * does not resolve, or https:// (no TLS client here), stops start-up
+     * rather than failing every /join later. */
+    char reason[300];
+    if (tern_httpc_parse_url(cfg->permissions_host, &b->perm_addr, b->perm_host,
+                             sizeof b->perm_host, b->perm_path, sizeof b->perm_path, reason,
+                             sizeof reason) < 0) {
+      tern_log_error(NULL, "PERMISSIONS_HOST: %s", reason);
+      free(b);
+      return NULL;
+    }
+    tern_log_info(NULL, "beep: /join asks %s/user/:userid/conversation/:conversationid",
+                  cfg->permissions_host);
+  }
+  if (cfg->nats[0]) {
+    char reason[300];
+    if (!(b->nats = tern_nats_create(loop, cfg->nats, reason, sizeof reason))) {
+      tern_log_error(NULL, "NATS: %s", reason);
+      free(b);
+      return NULL;
+    }
+  }
   if (!(b->rooms = tern_rooms_create(loop)) ||
       tern_http_capture_header(http, "Authorization") < 0 ||
       tern_http_ws_route(http, "/connect", &connect_ops, b) < 0 ||
       tern_http_route(http, "POST", "/join/:conversationid*", post_join, b) < 0) {
     if (b->rooms)
       tern_rooms_destroy(b->rooms);
+    tern_nats_destroy(b->nats);
     free(b);
     return NULL;
   }
+  if (b->nats)
+    tern_rooms_set_frame_cb(b->rooms, on_room_frame, b);
   return b;
 }
 
 void tern_beep_destroy(struct tern_beep *b) {
   if (!b)
     return;
+  while (b->checks) {
+    struct perm_check *pc = b->checks;
+    check_unlink(pc);
+    tern_httpc_cancel(pc->http);
+    tern_http_respond_text(pc->req, 503, "server shutting down");
+    free(pc);
+  }
   while (b->clients)
     client_close(b->clients, WS_NORMAL, "server shutting down");
   while (b->users) {
@@ -379,5 +530,6 @@ void tern_beep_destroy(struct tern_beep *b) {
     free(u);
   }
   tern_rooms_destroy(b->rooms);
+  tern_nats_destroy(b->nats);
   free(b);
 }

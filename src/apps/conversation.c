@@ -29,12 +29,15 @@ struct room {
   struct tern_media_clock clock;
   struct tern_room_member *members;
   size_t n_members;
+  bool frame_published; /* this tick's shared mix went to the frame hook */
 };
 
 struct tern_rooms {
   uv_loop_t *loop;
   struct room *rooms;
   size_t n_rooms, n_members;
+  tern_rooms_frame_cb frame_cb;
+  void *frame_user;
 };
 
 struct tern_rooms *tern_rooms_create(uv_loop_t *loop) {
@@ -86,8 +89,16 @@ void tern_rooms_destroy(struct tern_rooms *r) {
 static void emit(void *member_user, const uint8_t *opus, size_t len, uint32_t step,
                  void *cb_user) {
   struct tern_room_member *m = member_user;
-  (void)cb_user;
+  struct room *room = cb_user;
   m->timestamp += step;
+  /* In shared mode only the mixed speakers encode for themselves, and a
+   * mixed participant is speaking: a member not speaking was sent the
+   * shared mix. */
+  if (room->owner->frame_cb && !room->frame_published &&
+      !tern_mixer_participant_speaking(m->mp)) {
+    room->frame_published = true;
+    room->owner->frame_cb(room->id, opus, len, room->owner->frame_user);
+  }
   tern_track_send_payload(m->track, opus, len, m->timestamp, false);
 }
 
@@ -95,6 +106,7 @@ static void on_tick(struct tern_media_clock *clock, uint64_t index, void *user) 
   struct room *room = user;
   (void)clock;
   (void)index;
+  room->frame_published = false;
   tern_mixer_tick(room->mixer, emit, room);
 }
 
@@ -185,6 +197,11 @@ void tern_rooms_leave(struct tern_room_member *m) {
   free(m);
   if (!room->members)
     room_close(room);
+}
+
+void tern_rooms_set_frame_cb(struct tern_rooms *r, tern_rooms_frame_cb cb, void *user) {
+  r->frame_cb = cb;
+  r->frame_user = user;
 }
 
 size_t tern_rooms_count(const struct tern_rooms *r) { return r->n_rooms; }
