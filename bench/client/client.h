@@ -6,7 +6,8 @@
  * Modes (one file each): negotiate (timed REST negotiations, one after the
  * other), idle (N connections held open, for the server's memory per peer),
  * inproc (server and client roles in this process, no HTTP: the cost of the
- * stack itself). Each returns the process exit code: 0 ok, 1 a failure
+ * stack itself), broadcast (one broadcaster, N viewers, audio+video: the
+ * server's forwarding cost). Each returns the process exit code: 0 ok, 1 a failure
  * already reported on stderr as one line.
  */
 #ifndef BC_CLIENT_H
@@ -28,6 +29,8 @@ struct bc_opts {
   unsigned seconds;    /* idle: hold this long (0 = until SIGINT/SIGTERM) */
   unsigned parallel;   /* idle: sessions being set up at once */
   unsigned pause_ms;   /* negotiate: pause between one run's end and the next */
+  unsigned viewers;    /* broadcast: viewers of the one broadcaster */
+  int server_pid;      /* broadcast: whose CPU time to read (0 = none) */
   bool verbose;
 };
 
@@ -52,5 +55,6 @@ static inline double bc_ms(uint64_t from_ns, uint64_t to_ns) {
 int bc_run_negotiate(const struct bc_opts *o);
 int bc_run_idle(const struct bc_opts *o);
 int bc_run_inproc(const struct bc_opts *o);
+int bc_run_broadcast(const struct bc_opts *o);
 
 #endif

@@ -18,6 +18,7 @@ static void usage(FILE *out) {
           "usage: tern-client negotiate --url URL [--example NAME] [--count N] [-v]\n"
           "       tern-client idle      --url URL [--example NAME] --count N [--seconds S]\n"
           "       tern-client inproc    [--count N] [-v]\n"
+          "       tern-client broadcast --url URL --viewers N [--seconds S] [--server-pid PID]\n"
           "\n"
           "  negotiate  N connections one after the other: POST /connections, answer,\n"
           "             POST the answer, wait for the data channel, ping -> pong, DELETE;\n"
@@ -26,12 +27,19 @@ static void usage(FILE *out) {
           "             SIGINT/SIGTERM or --seconds; prints 'idle: ready N' once all are up\n"
           "  inproc     server and client roles in this process over loopback UDP, no\n"
           "             HTTP: the cost of offer/answer, ICE, DTLS and SCTP themselves\n"
+          "  broadcast  1 broadcaster (/broadcaster) and N viewers (/viewer); the broadcaster\n"
+          "             sends audio (50 packets/s) and video (~1 Mbit/s, 30 frames/s); prints\n"
+          "             packets sent and received by all viewers per second, loss, and the\n"
+          "             server's CPU time per forwarded packet (with --server-pid)\n"
           "\n"
           "  --url URL          the server, http://host:port (default http://127.0.0.1:3000)\n"
           "  --example NAME     the example whose API is used (default ping-pong)\n"
           "  --count N          connections (default 100)\n"
-          "  --seconds S        idle: hold for S seconds, then hang up (default: until a signal)\n"
-          "  --parallel P       idle: connections being set up at once (default 8)\n"
+          "  --seconds S        idle: hold for S seconds, then hang up (default: until a signal);\n"
+          "                     broadcast: the measuring window (default 10)\n"
+          "  --parallel P       idle, broadcast: connections being set up at once (default 8)\n"
+          "  --viewers N        broadcast: viewers (1 to 5000)\n"
+          "  --server-pid PID   broadcast: read the server's CPU time from /proc/PID/stat\n"
           "  --pause-ms MS      negotiate: pause between runs, so each starts on a quiet\n"
           "                     server (default 20; 0 = back to back)\n"
           "  --timeout-ms MS    deadline of every step (default 5000)\n"
@@ -120,7 +128,8 @@ int main(int argc, char **argv) {
       {"count", required_argument, NULL, 'n'},    {"seconds", required_argument, NULL, 's'},
       {"parallel", required_argument, NULL, 'p'}, {"timeout-ms", required_argument, NULL, 't'},
       {"bind", required_argument, NULL, 'b'},     {"verbose", no_argument, NULL, 'v'},
-      {"pause-ms", required_argument, NULL, 'P'},
+      {"pause-ms", required_argument, NULL, 'P'},   {"viewers", required_argument, NULL, 'V'},
+      {"server-pid", required_argument, NULL, 'S'},
       {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
   };
   struct bc_opts o = {.url = "http://127.0.0.1:3000", .example = "ping-pong", .bind = "127.0.0.1",
@@ -133,7 +142,7 @@ int main(int argc, char **argv) {
   }
   const char *mode = argv[1];
   optind = 2;
-  while ((ch = getopt_long(argc, argv, "u:e:n:s:p:P:t:b:vh", longopts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "u:e:n:s:p:P:t:b:V:S:vh", longopts, NULL)) != -1) {
     switch (ch) {
     case 'u': o.url = optarg; break;
     case 'e': o.example = optarg; break;
@@ -144,6 +153,13 @@ int main(int argc, char **argv) {
     case 'p': if (parse_uint("--parallel", optarg, 1, 1000, &o.parallel)) return 2; break;
     case 't': if (parse_uint("--timeout-ms", optarg, 10, 600000, &o.timeout_ms)) return 2; break;
     case 'P': if (parse_uint("--pause-ms", optarg, 0, 60000, &o.pause_ms)) return 2; break;
+    case 'V': if (parse_uint("--viewers", optarg, 1, 5000, &o.viewers)) return 2; break;
+    case 'S': {
+      unsigned pid;
+      if (parse_uint("--server-pid", optarg, 1, INT_MAX, &pid)) return 2;
+      o.server_pid = (int)pid;
+      break;
+    }
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
@@ -171,6 +187,11 @@ int main(int argc, char **argv) {
     return bc_run_idle(&o);
   if (strcmp(mode, "inproc") == 0)
     return bc_run_inproc(&o);
-  bc_fail("unknown mode \"%s\": negotiate, idle or inproc (see --help)", mode);
+  if (strcmp(mode, "broadcast") == 0) {
+    if (!o.seconds)
+      o.seconds = 10;
+    return bc_run_broadcast(&o);
+  }
+  bc_fail("unknown mode \"%s\": negotiate, idle, inproc or broadcast (see --help)", mode);
   return 2;
 }
