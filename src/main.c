@@ -103,7 +103,7 @@ int main(int argc, char **argv) {
   if (rc == 0)
     rc = tern_server_handle_signals(&srv);
   if (rc < 0) {
-    fprintf(stderr, "tern: start-up failed: %s\n", strerror(-rc));
+    fprintf(stderr, "tern: start-up failed (the log above says why): %s\n", strerror(-rc));
     tern_server_fini(&srv);
     return 1;
   }
