@@ -12,6 +12,7 @@
 #include "api/nats.h"
 #include "apps/conversation.h"
 #include "core/config.h"
+#include "core/iplimit.h"
 #include "core/log.h"
 #include "http/server.h"
 #include "net/httpc.h"
@@ -43,6 +44,7 @@ struct client {
   struct tern_room_member *member;
   uv_timer_t timer; /* offer, then connection deadline */
   bool closing;
+  char client_ip[48]; /* set while it holds a MAX_PEERS_PER_IP slot */
 };
 
 struct user {
@@ -172,6 +174,8 @@ static void client_close(struct client *c, int code, const char *reason) {
     c->ws = NULL;
   }
   tern_peer_close(c->peer);
+  if (c->client_ip[0])
+    tern_iplimit_release(b->peers->per_ip, c->client_ip);
   if (c->prev)
     c->prev->next = c->next;
   else
@@ -287,6 +291,12 @@ static void ws_text(struct tern_ws *ws, const char *msg, size_t len, void *user)
     client_close(c, WS_TRY_AGAIN, "server full (MAX_PEERS)");
     return;
   }
+  const char *ip = tern_ws_remote_addr(ws);
+  if (tern_iplimit_acquire(b->peers->per_ip, ip) < 0) {
+    client_close(c, WS_TRY_AGAIN, "too many connections from this address (MAX_PEERS_PER_IP)");
+    return;
+  }
+  snprintf(c->client_ip, sizeof c->client_ip, "%s", ip);
   c->peer = tern_peer_create(b->peers, false, &client_peer_ops, c, c->log_id);
   if (!c->peer) {
     client_close(c, WS_INTERNAL, "could not create a peer connection");

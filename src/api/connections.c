@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "core/iplimit.h"
 #include "core/log.h"
 #include "http/server.h"
 #include "peer/peer.h"
@@ -17,6 +18,7 @@ struct tern_conn {
   struct tern_conns *owner;
   struct tern_peer *peer;
   char id[37];
+  char client_ip[48]; /* holds one of its MAX_PEERS_PER_IP slots */
   bool closed;
   uv_timer_t timer; /* time-to-connected, then time-to-reconnect */
   void *data;       /* the example's per-connection state */
@@ -82,6 +84,7 @@ void tern_conn_close(struct tern_conn *c) {
   if (m->app->close)
     m->app->close(c, m->app_user);
   tern_peer_close(c->peer);
+  tern_iplimit_release(m->env.peers->per_ip, c->client_ip);
   if (c->prev)
     c->prev->next = c->next;
   else
@@ -139,15 +142,26 @@ static void post_connections(struct tern_http_req *req, void *user) {
     tern_http_respond_text(req, 503, "too many connections (MAX_PEERS=%u)", m->env.max_peers);
     return;
   }
+  const char *ip = tern_http_remote_addr(req);
+  if (tern_iplimit_acquire(m->env.peers->per_ip, ip) < 0) {
+    tern_log_warn(NULL, "%s: refusing a connection from %s: MAX_PEERS_PER_IP reached", m->prefix,
+                  ip);
+    tern_http_respond_text(req, 429, "too many connections from this address (MAX_PEERS_PER_IP=%u)",
+                           m->env.peers->per_ip->max);
+    return;
+  }
   struct tern_conn *c = calloc(1, sizeof *c);
   if (!c) {
+    tern_iplimit_release(m->env.peers->per_ip, ip);
     tern_http_respond_text(req, 500, "out of memory");
     return;
   }
+  snprintf(c->client_ip, sizeof c->client_ip, "%s", ip ? ip : "");
   make_uuid(c->id);
   c->owner = m;
   c->peer = tern_peer_create(m->env.peers, false, &conn_peer_ops, c, c->id);
   if (!c->peer) {
+    tern_iplimit_release(m->env.peers->per_ip, c->client_ip);
     free(c);
     tern_http_respond_text(req, 500, "could not create a peer connection");
     return;

@@ -43,6 +43,7 @@ int tern_server_init(struct tern_server *srv, const struct tern_config *cfg,
       .announced_ip = cfg->announced_ip,
       .consent_timeout_ms = cfg->ice_consent_timeout_ms,
       .handshake_timeout_ms = 10000,
+      .max_peers_per_ip = cfg->max_peers_per_ip,
   };
   rc = tern_media_init(&srv->media, &srv->loop, &mcfg, err, errcap);
   if (rc < 0) {

@@ -23,6 +23,12 @@ int tern_media_init(struct tern_media *m, uv_loop_t *loop, const struct tern_med
     return rc;
   }
   m->transport_ready = true;
+  if (tern_iplimit_init(&m->per_ip, cfg->max_peers_per_ip) < 0) {
+    snprintf(err, errcap, "out of memory");
+    rc = -ENOMEM;
+    goto fail;
+  }
+  m->env.per_ip = &m->per_ip;
   if (!(m->cert = tern_cert_generate()) || !(m->dtls = tern_dtls_ctx_create(m->cert))) {
     snprintf(err, errcap, "cannot create the DTLS certificate/context (OpenSSL)");
     rc = -EIO;
@@ -70,6 +76,9 @@ fail:
 }
 
 static void release(struct tern_media *m) {
+  if (m->env.per_ip)
+    tern_iplimit_free(&m->per_ip);
+  m->env.per_ip = NULL;
   if (m->srtp_ref)
     tern_srtp_library_unref();
   m->srtp_ref = false;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <uv.h>
 
+#include "core/iplimit.h"
 #include "net/transport.h"
 #include "peer/peer.h"
 
@@ -18,6 +19,7 @@ struct tern_media {
   struct tern_dtls_ctx *dtls;
   struct tern_sctp_stack *sctp;
   struct tern_peer_env env;
+  struct tern_iplimit per_ip;
   bool transport_ready;
   bool srtp_ref; /* a reference on libsrtp's process-wide state */
   uv_check_t drain; /* waits for closed peers to be freed before closing */
@@ -29,6 +31,7 @@ struct tern_media_config {
   const char *announced_ip; /* "" or NULL = none */
   unsigned consent_timeout_ms;
   unsigned handshake_timeout_ms;
+  unsigned max_peers_per_ip; /* 0 = no limit */
 };
 
 /* 0, or a negative error with one line in err (undoes what it did). */

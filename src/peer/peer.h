@@ -33,6 +33,7 @@
 struct tern_transport;
 struct tern_dtls_ctx;
 struct tern_sctp_stack;
+struct tern_iplimit;
 
 #define TERN_PEER_MAX_CANDIDATES 8
 
@@ -51,6 +52,7 @@ struct tern_peer_env {
   uint64_t peers_created, peers_live; /* counters for /metrics */
   uint64_t peers_allocated; /* closed but not yet freed ones too: the shared
                                pieces must outlive every peer */
+  struct tern_iplimit *per_ip; /* MAX_PEERS_PER_IP, kept by the peer's owners */
 };
 
 enum tern_peer_state { /* RTCPeerConnectionState */

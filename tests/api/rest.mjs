@@ -213,6 +213,24 @@ await test('hostile UDP datagrams are dropped and counted, the server keeps serv
   await fetch(`${prefix}/connections/${(await r.json()).id}`, { method: 'DELETE' });
 });
 
+await test('MAX_PEERS_PER_IP: one address gets 429 at its limit, and its slots come back', async () => {
+  const ids = [];
+  let refused = null;
+  for (let i = 0; i < 40 && !refused; i++) {
+    const r = await post(`${prefix}/connections`);
+    if (r.status === 200) ids.push((await r.json()).id);
+    else refused = { status: r.status, text: await r.text() };
+  }
+  assert.ok(refused, 'a refusal came');
+  assert.equal(refused.status, 429, refused.text);
+  assert.match(refused.text, /MAX_PEERS_PER_IP=20/);
+  assert.ok(ids.length <= 20, `${ids.length} connections were allowed`);
+  for (const id of ids) await fetch(`${prefix}/connections/${id}`, { method: 'DELETE' });
+  const again = await post(`${prefix}/connections`);
+  assert.equal(again.status, 200, 'a slot is free again after DELETE');
+  await fetch(`${prefix}/connections/${(await again.json()).id}`, { method: 'DELETE' });
+});
+
 await test('connections left open are closed by the shutdown (run.sh checks the exit)', async () => {
   for (let i = 0; i < 3; i++) assert.equal((await post(`${prefix}/connections`)).status, 200);
 });

@@ -14,7 +14,7 @@ TERN_BIN=${TERN_BIN:-build/tern}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=86}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=86}
 LISTEN=127.0.0.1:$HTTP_PORT MEDIA_LISTEN=127.0.0.1:$MEDIA_PORT TIME_TO_CONNECTED_MS=1500 \
-  TIME_TO_RECONNECT_MS=1500 MAX_BODY_BYTES=65536 LOG_LEVEL=debug \
+  TIME_TO_RECONNECT_MS=1500 MAX_BODY_BYTES=65536 MAX_PEERS_PER_IP=20 LOG_LEVEL=debug \
   "$TERN_BIN" > "$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
