@@ -246,9 +246,14 @@ int tern_negotiate_read(const char *sdp, size_t len, bool is_answer, const char 
                  ours->media[i].mid);
         goto out;
       }
-      if (ours->media[i].kind == TERN_SDP_KIND_APPLICATION &&
-          (s->media[i].rejected || !strstr(s->media[i].proto, "SCTP") ||
-           !strstr(s->media[i].fmt, "webrtc-datachannel"))) {
+      /* The data channel we offered must come back accepted as one; an
+       * m=application of ours that was no data channel (we only ever
+       * write that when declining one) may be declined in turn. */
+      const struct tern_sdp_media *om = &ours->media[i];
+      bool offered_dc = om->kind == TERN_SDP_KIND_APPLICATION && !om->rejected &&
+                        strstr(om->proto, "SCTP") && strstr(om->fmt, "webrtc-datachannel");
+      if (offered_dc && (s->media[i].rejected || !strstr(s->media[i].proto, "SCTP") ||
+                         !strstr(s->media[i].fmt, "webrtc-datachannel"))) {
         snprintf(err, errcap, "the answer rejected the data channel m-line (mid %s)",
                  s->media[i].mid);
         goto out;
