@@ -28,6 +28,8 @@ die() { echo "broadcast.sh: $*" >&2; exit 1; }
 cleanup() {
   [ -n "$CLIENT_PID" ] && kill -KILL "$CLIENT_PID" 2>/dev/null || true
   [ -n "$SERVER_PID" ] && kill -KILL "$SERVER_PID" 2>/dev/null || true
+  # The last server's log outlives the run, for a look after a bad row.
+  mkdir -p build && cp "$WORK/server.log" build/bench-broadcast-server.log 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -56,7 +58,7 @@ start_server() {
   HTTP_PORT=$(free_port tcp)
   MEDIA_PORT=$(free_port udp)
   URL="http://127.0.0.1:$HTTP_PORT"
-  LISTEN=127.0.0.1:$HTTP_PORT MEDIA_LISTEN=127.0.0.1:$MEDIA_PORT LOG_LEVEL=warn \
+  LISTEN=127.0.0.1:$HTTP_PORT MEDIA_LISTEN=127.0.0.1:$MEDIA_PORT LOG_LEVEL=${LOG_LEVEL:-warn} \
     MAX_PEERS=2000 MAX_PEERS_PER_IP=2000 "$TERN" >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 50); do
