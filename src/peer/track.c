@@ -24,13 +24,6 @@
 #define PT_AUDIO_BASE 111 /* Opus, as browsers number it */
 #define PT_VIDEO_BASE 96  /* VP8 */
 
-static uint32_t get32(const uint8_t *b) { return (uint32_t)b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]; }
-static void put32(uint8_t *b, uint32_t v) {
-  b[0] = v >> 24;
-  b[1] = v >> 16;
-  b[2] = v >> 8;
-  b[3] = v;
-}
 
 struct tern_track *tern_peer_add_track(struct tern_peer *p, const struct tern_track_init *init,
                                        const struct tern_track_ops *ops, void *user) {
@@ -185,10 +178,10 @@ static void handle_rtcp(struct tern_peer *p, const uint8_t *b, size_t len) {
   struct tern_rtcp_fir_entry fir;
   tern_rtcp_iter_init(&it, b, len);
   while (tern_rtcp_next(&it, &pkt) == 1) {
-    if (pkt.type == TERN_RTCP_SR && pkt.body_len >= 4) {
-      uint32_t sender = get32(pkt.body);
+    struct tern_rtcp_sr sr;
+    if (pkt.type == TERN_RTCP_SR && tern_rtcp_parse_sr(&pkt, &sr) == 0) {
       for (int i = 0; i < p->n_tracks; i++)
-        if (p->tracks[i].remote_ssrc == sender)
+        if (p->tracks[i].remote_ssrc == sr.ssrc)
           p->tracks[i].stats.sender_reports_in++;
       continue;
     }
@@ -226,7 +219,7 @@ void tern_peer_on_rtp(void *user, const struct sockaddr *from, uint8_t *buf, siz
   (void)from;
   if (p->closed || !p->srtp || len < 12)
     return;
-  uint8_t pt = buf[1] & 0x7f;
+  uint8_t pt = tern_rtp_payload_type(buf);
   if (tern_rtp_is_rtcp(buf, len)) {
     if (tern_srtp_unprotect_rtcp(p->srtp, buf, &len) == 0)
       handle_rtcp(p, buf, len);
@@ -238,7 +231,7 @@ void tern_peer_on_rtp(void *user, const struct sockaddr *from, uint8_t *buf, siz
   struct tern_track *t = track_by_pt(p, pt);
   if (!t)
     return;
-  uint32_t ssrc = get32(buf + 8);
+  uint32_t ssrc = tern_rtp_ssrc(buf);
   if (t->remote_ssrc && ssrc != t->remote_ssrc && t->ssrc_changes >= TERN_TRACK_MAX_SSRC_CHANGES)
     return;
   if (tern_srtp_unprotect(p->srtp, buf, &len) < 0)
@@ -313,9 +306,9 @@ static int protect_and_send(struct tern_peer *p, size_t len, bool rtcp) {
  * new source's own spacing is kept from there (RFC 7667 §3.7, what a
  * switching SFU does). A single source passes through unchanged. */
 static void rewrite_forwarded(struct tern_track *t, uint8_t *h) {
-  uint32_t ssrc = get32(h + 8);
-  uint16_t seq = (uint16_t)(h[2] << 8 | h[3]);
-  uint32_t ts = get32(h + 4);
+  uint32_t ssrc = tern_rtp_ssrc(h);
+  uint16_t seq = tern_rtp_seq(h);
+  uint32_t ts = tern_rtp_timestamp(h);
   if (!t->fwd_started) {
     t->fwd_started = true;
     t->fwd_src_ssrc = ssrc;
@@ -327,14 +320,29 @@ static void rewrite_forwarded(struct tern_track *t, uint8_t *h) {
   }
   seq = (uint16_t)(seq + t->fwd_seq_delta);
   ts += t->fwd_ts_delta;
-  h[2] = seq >> 8;
-  h[3] = seq & 0xff;
-  put32(h + 4, ts);
+  tern_rtp_set_seq(h, seq);
+  tern_rtp_set_timestamp(h, ts);
   /* Only move forward: a late packet of the old timeline must not rewind. */
   if ((int16_t)(seq - t->fwd_last_seq) > 0 || t->stats.packets_out == 0) {
     t->fwd_last_seq = seq;
     t->fwd_last_ts = ts;
   }
+}
+
+/* The scratch buffer holds a finished clear-text packet of this track: keep
+ * it for NACKs, protect, send, count, and add a sender report when due. */
+static int send_scratch(struct tern_track *t, size_t len, size_t payload_len) {
+  struct tern_peer *p = t->peer;
+  t->last_ts_out = tern_rtp_timestamp(p->scratch);
+  rtx_store(t, p->scratch, len);
+  int rc = protect_and_send(p, len, false);
+  if (rc == 0) {
+    t->stats.packets_out++;
+    t->stats.bytes_out += len;
+    t->payload_bytes_out += payload_len;
+    maybe_send_sr(t);
+  }
+  return rc;
 }
 
 int tern_track_send_rtp(struct tern_track *t, const uint8_t *pkt, size_t len) {
@@ -346,17 +354,9 @@ int tern_track_send_rtp(struct tern_track *t, const uint8_t *pkt, size_t len) {
     return -EMSGSIZE;
   memcpy(p->scratch, pkt, len);
   rewrite_forwarded(t, p->scratch);
-  p->scratch[1] = (uint8_t)((pkt[1] & 0x80) | t->local.pt);
-  put32(p->scratch + 8, t->local.ssrc);
-  t->last_ts_out = get32(p->scratch + 4);
-  rtx_store(t, p->scratch, len);
-  if ((rc = protect_and_send(p, len, false)) == 0) {
-    t->stats.packets_out++;
-    t->stats.bytes_out += len;
-    t->payload_bytes_out += len - 12;
-    maybe_send_sr(t);
-  }
-  return rc;
+  tern_rtp_set_payload_type(p->scratch, t->local.pt);
+  tern_rtp_set_ssrc(p->scratch, t->local.ssrc);
+  return send_scratch(t, len, len - 12);
 }
 
 int tern_track_send_payload(struct tern_track *t, const uint8_t *payload, size_t len,
@@ -368,23 +368,14 @@ int tern_track_send_payload(struct tern_track *t, const uint8_t *payload, size_t
   if (len + 12 + TERN_SRTP_MAX_OVERHEAD > sizeof p->scratch)
     return -EMSGSIZE;
   uint8_t *h = p->scratch;
-  h[0] = 0x80;
-  h[1] = (uint8_t)((marker ? 0x80 : 0) | t->local.pt);
-  t->seq++;
-  h[2] = t->seq >> 8;
-  h[3] = t->seq & 0xff;
-  put32(h + 4, timestamp);
-  put32(h + 8, t->local.ssrc);
+  h[0] = 0x80; /* V=2, no padding, extension or CSRCs */
+  tern_rtp_set_marker(h, marker);
+  tern_rtp_set_payload_type(h, t->local.pt);
+  tern_rtp_set_seq(h, ++t->seq);
+  tern_rtp_set_timestamp(h, timestamp);
+  tern_rtp_set_ssrc(h, t->local.ssrc);
   memcpy(h + 12, payload, len);
-  t->last_ts_out = timestamp;
-  rtx_store(t, h, len + 12);
-  if ((rc = protect_and_send(p, len + 12, false)) == 0) {
-    t->stats.packets_out++;
-    t->stats.bytes_out += len + 12;
-    t->payload_bytes_out += len;
-    maybe_send_sr(t);
-  }
-  return rc;
+  return send_scratch(t, len + 12, len);
 }
 
 int tern_track_request_retransmit(struct tern_track *t, const uint16_t *seqs, size_t n) {
