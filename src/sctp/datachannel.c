@@ -1,4 +1,5 @@
-/* datachannel.c — channels, DCEP and send queues over one association.
+/* datachannel.c — channels and DCEP over one association (their send
+ * queues are dc_queue.c).
  * See datachannel.h for the lifetime and callback rules.
  */
 #include "sctp/datachannel.h"
@@ -8,64 +9,11 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "sctp/dc_int.h"
 #include "sctp/dcep.h"
-
-enum dc_state { DC_CONNECTING, DC_OPEN, DC_CLOSING, DC_CLOSED };
-
-/* One queued message (or the rest of one SCTP took a first part of). */
-struct dc_msg {
-  struct dc_msg *next;
-  size_t len, off;
-  uint32_t ppid;
-  bool control; /* DCEP: not counted in bufferedAmount, always reliable */
-  bool unordered;
-  uint8_t data[];
-};
-
-struct tern_dc {
-  struct tern_dc_set *set;
-  const struct tern_dc_ops *ops;
-  void *user;
-  uint16_t id;
-  bool has_id;              /* auto ids wait for the final DTLS role */
-  struct tern_dc *next_unassigned;
-  enum dc_state state;
-  bool ordered, negotiated;
-  int max_rtx, max_life;
-  bool acked;         /* the peer saw our OPEN: unordered sends allowed */
-  bool notify_open;   /* open callback owed */
-  bool notify_closed; /* closed callback owed (then free) */
-  bool local_reset, remote_reset;
-  struct dc_msg *q_head, *q_tail;
-  size_t buffered, low_threshold;
-  char *label, *protocol; /* in the same allocation, after the struct */
-};
-
-struct tern_dc_set {
-  struct tern_sctp_assoc *assoc;
-  const struct tern_dc_set_ops *ops;
-  void *user;
-  void (*send)(void *user, const uint8_t *buf, size_t len);
-  void *send_user;
-  struct tern_sctp_ops sctp_ops;
-  bool dtls_client;
-  bool started, up, dead;
-  struct tern_dc *unassigned; /* auto-id channels made before start, FIFO */
-  uint16_t nsids;
-  struct tern_dc **by_sid;
-  uint8_t *resetting; /* our outgoing reset of this sid is in flight */
-  size_t buffered, max_buffered;
-  struct tern_dc *tx_current; /* its head message is partly in SCTP */
-  uint16_t rr;                /* round-robin cursor for flushing */
-  unsigned queued_dcs;
-  bool flushing;
-  uv_timer_t *defer; /* own allocation: freed by its close callback */
-  char log_id[40];
-};
 
 static const struct tern_dc_ops no_ops;
 
-static void flush(struct tern_dc_set *s);
 static void fire_pending(struct tern_dc_set *s);
 
 static void defer_cb(uv_timer_t *t) {
@@ -78,123 +26,13 @@ static void arm_defer(struct tern_dc_set *s) {
   uv_timer_start(s->defer, defer_cb, 0, 0);
 }
 
-/* ---- queues ---- */
-
-static void queue_push(struct tern_dc *dc, struct dc_msg *m) {
-  struct tern_dc_set *s = dc->set;
-  m->next = NULL;
-  if (dc->q_tail)
-    dc->q_tail->next = m;
-  else {
-    dc->q_head = m;
-    s->queued_dcs++;
-  }
-  dc->q_tail = m;
-  if (!m->control) {
-    dc->buffered += m->len;
-    s->buffered += m->len;
-  }
-}
-
-static struct dc_msg *queue_pop(struct tern_dc *dc) {
-  struct dc_msg *m = dc->q_head;
-  dc->q_head = m->next;
-  if (!dc->q_head) {
-    dc->q_tail = NULL;
-    dc->set->queued_dcs--;
-  }
-  return m;
-}
-
-/* Drops every queued message except one SCTP already took part of (that one
- * must be completed, or the association stays locked to it). */
-static void queue_drop(struct tern_dc *dc) {
-  struct tern_dc_set *s = dc->set;
-  struct dc_msg *keep = s->tx_current == dc ? queue_pop(dc) : NULL;
-  while (dc->q_head) {
-    struct dc_msg *m = queue_pop(dc);
-    if (!m->control) {
-      dc->buffered -= m->len - m->off;
-      s->buffered -= m->len - m->off;
-    }
-    free(m);
-  }
-  if (keep) {
-    if (!keep->control) { /* re-added below */
-      dc->buffered -= keep->len - keep->off;
-      s->buffered -= keep->len - keep->off;
-    }
-    keep->len -= keep->off;
-    memmove(keep->data, keep->data + keep->off, keep->len);
-    keep->off = 0;
-    queue_push(dc, keep);
-  }
-}
-
-static int enqueue(struct tern_dc *dc, const uint8_t *buf, size_t len,
-                   uint32_t ppid, bool control, bool unordered) {
-  struct dc_msg *m = malloc(sizeof(*m) + len);
-  if (!m)
-    return -ENOMEM;
-  m->len = len;
-  m->off = 0;
-  m->ppid = ppid;
-  m->control = control;
-  m->unordered = unordered;
-  if (len)
-    memcpy(m->data, buf, len);
-  queue_push(dc, m);
-  return 0;
-}
-
-static struct tern_sctp_sendopts dc_opts(const struct tern_dc *dc,
-                                         bool control, bool unordered) {
-  struct tern_sctp_sendopts o = {.unordered = false, .max_rtx = -1,
-                                 .max_lifetime_ms = -1};
-  if (!control) {
-    o.unordered = unordered;
-    o.max_rtx = dc->max_rtx;
-    o.max_lifetime_ms = dc->max_life;
-  }
-  return o;
-}
-
-/* Sends directly when nothing waits before it; queues the rest. */
-static int send_or_queue(struct tern_dc *dc, const uint8_t *buf, size_t len,
-                         uint32_t ppid, bool control) {
-  struct tern_dc_set *s = dc->set;
-  /* RFC 8832 §6: until the peer acknowledged the OPEN, send ordered so that
-   * no message overtakes it. */
-  bool unordered = !control && !dc->ordered && dc->acked;
-  if (!dc->q_head) {
-    struct tern_sctp_sendopts o = dc_opts(dc, control, unordered);
-    int r = tern_sctp_assoc_send(s->assoc, dc->id, ppid, buf, len, &o);
-    if (r >= 0 && (size_t)r == len)
-      return 0;
-    if (r >= 0) {
-      int err = enqueue(dc, buf + r, len - (size_t)r, ppid, control, unordered);
-      if (err == 0)
-        s->tx_current = dc;
-      return err;
-    }
-    if (r != -EAGAIN)
-      return r == -ENOTCONN ? -EPIPE : r;
-  }
-  return enqueue(dc, buf, len, ppid, control, unordered);
-}
-
 /* ---- closing ---- */
 
 static void dc_free(struct tern_dc *dc) {
   struct tern_dc_set *s = dc->set;
   if (s->tx_current == dc)
     s->tx_current = NULL;
-  while (dc->q_head) {
-    struct dc_msg *m = queue_pop(dc);
-    if (!m->control)
-      s->buffered -= m->len - m->off;
-    free(m);
-  }
+  dc_queue_free_all(dc);
   if (dc->has_id && s->by_sid[dc->id] == dc)
     s->by_sid[dc->id] = NULL;
   for (struct tern_dc **pp = &s->unassigned; *pp; pp = &(*pp)->next_unassigned)
@@ -216,7 +54,7 @@ static void finish_close(struct tern_dc *dc) {
   dc_free(dc);
 }
 
-static void local_reset(struct tern_dc *dc) {
+void dc_local_reset(struct tern_dc *dc) {
   struct tern_dc_set *s = dc->set;
   dc->local_reset = true;
   int err = tern_sctp_assoc_reset_stream(s->assoc, dc->id);
@@ -257,7 +95,7 @@ static int send_open(struct tern_dc *dc) {
     return -ENOMEM;
   int err = tern_dcep_encode_open(&o, buf, n);
   if (err >= 0)
-    err = send_or_queue(dc, buf, n, TERN_SCTP_PPID_DCEP, true);
+    err = dc_send_or_queue(dc, buf, n, TERN_SCTP_PPID_DCEP, true);
   free(buf);
   return err;
 }
@@ -372,11 +210,11 @@ static void on_sctp_stream_reset(void *user, uint16_t sid) {
   }
   /* The remote closed: what we had not sent yet is moot. */
   dc->state = DC_CLOSING;
-  queue_drop(dc);
+  dc_queue_drop(dc);
   if (!dc->q_head)
-    local_reset(dc);
+    dc_local_reset(dc);
   else
-    flush(s); /* finish the message SCTP holds part of, then reset */
+    dc_flush(s); /* finish the message SCTP holds part of, then reset */
 }
 
 static void on_sctp_reset_done(void *user, uint16_t sid) {
@@ -385,69 +223,7 @@ static void on_sctp_reset_done(void *user, uint16_t sid) {
     s->resetting[sid] = 0;
 }
 
-static void on_sctp_writable(void *user) { flush(user); }
-
-/* ---- flushing ---- */
-
-static struct tern_dc *next_queued(struct tern_dc_set *s) {
-  for (unsigned n = 0; n < s->nsids; n++) {
-    unsigned i = (s->rr + n) % s->nsids;
-    struct tern_dc *dc = s->by_sid[i];
-    if (dc && dc->q_head)
-      return dc;
-  }
-  return NULL;
-}
-
-/* After bytes of dc left the queue: low-water callback, deferred close. */
-static void after_progress(struct tern_dc *dc, size_t before) {
-  if (before > dc->low_threshold && dc->buffered <= dc->low_threshold &&
-      dc->ops->buffered_low && dc->state == DC_OPEN)
-    dc->ops->buffered_low(dc, dc->user);
-  if (!dc->q_head && dc->state == DC_CLOSING && !dc->local_reset &&
-      dc->set->tx_current != dc)
-    local_reset(dc); /* may free dc */
-}
-
-/* Hands queued messages to SCTP until it is full, channels in turn. */
-static void flush(struct tern_dc_set *s) {
-  if (s->flushing || !s->up)
-    return;
-  s->flushing = true;
-  while (s->queued_dcs > 0) {
-    struct tern_dc *dc = s->tx_current ? s->tx_current : next_queued(s);
-    if (!dc)
-      break;
-    struct dc_msg *m = dc->q_head;
-    struct tern_sctp_sendopts o = dc_opts(dc, m->control, m->unordered);
-    size_t left = m->len - m->off;
-    int r = tern_sctp_assoc_send(s->assoc, dc->id, m->ppid, m->data + m->off,
-                                 left, &o);
-    if (r == -EAGAIN || r == -ENOTCONN)
-      break;
-    size_t before = dc->buffered;
-    if (r < 0) {
-      tern_log_warn(s->log_id, "dc %u: queued message dropped: %s", dc->id,
-                    strerror(-r));
-      r = (int)left;
-    }
-    m->off += (size_t)r;
-    if (!m->control) {
-      dc->buffered -= (size_t)r;
-      s->buffered -= (size_t)r;
-    }
-    if (m->off < m->len) {
-      s->tx_current = dc;
-      after_progress(dc, before);
-      break;
-    }
-    s->tx_current = NULL;
-    free(queue_pop(dc));
-    s->rr = (uint16_t)((dc->id + 1) % s->nsids);
-    after_progress(dc, before);
-  }
-  s->flushing = false;
-}
+static void on_sctp_writable(void *user) { dc_flush(user); }
 
 /* ---- deferred callbacks ---- */
 
@@ -537,7 +313,7 @@ static void on_remote_open(struct tern_dc_set *s, uint16_t sid,
   dc->state = DC_OPEN;
   uint8_t ack[1];
   tern_dcep_encode_ack(ack, sizeof(ack));
-  if (send_or_queue(dc, ack, sizeof(ack), TERN_SCTP_PPID_DCEP, true) < 0)
+  if (dc_send_or_queue(dc, ack, sizeof(ack), TERN_SCTP_PPID_DCEP, true) < 0)
     tern_log_warn(s->log_id, "dc %u: cannot send ACK", sid);
   tern_log_debug(s->log_id, "dc %u: opened by the remote", sid);
   if (s->ops->channel)
@@ -609,7 +385,7 @@ int tern_dc_send(struct tern_dc *dc, const uint8_t *buf, size_t len,
                                 : TERN_SCTP_PPID_BINARY_EMPTY)
                          : (len ? TERN_SCTP_PPID_STRING
                                 : TERN_SCTP_PPID_STRING_EMPTY);
-  return send_or_queue(dc, buf, len, ppid, false);
+  return dc_send_or_queue(dc, buf, len, ppid, false);
 }
 
 size_t tern_dc_buffered_amount(const struct tern_dc *dc) { return dc->buffered; }
@@ -639,7 +415,7 @@ void tern_dc_close(struct tern_dc *dc) {
   }
   dc->state = DC_CLOSING;
   if (!dc->q_head && s->tx_current != dc)
-    local_reset(dc); /* remote_reset is false here: no free */
+    dc_local_reset(dc); /* remote_reset is false here: no free */
   /* else: flush resets the stream once the queue has drained. */
 }
 
