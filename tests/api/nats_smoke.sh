@@ -14,25 +14,8 @@
 #    receiving audio; restarting it, Tern reconnects and frames flow again.
 # Bounded: under a minute.
 set -u
-cd "$(dirname "$0")/../.."
-repo=$PWD
-tern_bin=$(realpath "${TERN_BIN:-build/tern}" 2>/dev/null)
-[ -x "$tern_bin" ] || { echo "nats_smoke: run 'make' first"; exit 1; }
-
-work=$(mktemp -d /tmp/tern_nats_smoke.XXXXXX)
-pids=()
-cleanup() {
-  exec 2>/dev/null # no "Killed" job notices
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail=0
-expect() { # name, expected, actual
-  if [ "$2" = "$3" ]; then echo "  ok   $1"; else echo "  FAIL $1  (want '$2', got '$3')"; fail=1; fi
-}
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+smoke_name=nats_smoke
+. "$(dirname "$0")/smoke_lib.sh"
 NATS_PORT=$(free_port); HTTP_PORT=$(free_port); MEDIA_PORT=$(free_port)
 
 cat > "$work/fake_nats.mjs" <<'JS'
