@@ -17,29 +17,11 @@ cd "$(dirname "$0")/.."
 
 VIEWERS=${VIEWERS:-"10 50 100 200"}
 SECS=${SECONDS_PER_RUN:-10}
-TERN=${TERN:-build/tern}
-CLIENT=${TERN_CLIENT:-build/tern-client}
-WORK=$(mktemp -d /tmp/tern-bcast.XXXXXX)
-SERVER_PID=""
-CLIENT_PID=""
-
-die() { echo "broadcast.sh: $*" >&2; exit 1; }
-
-cleanup() {
-  [ -n "$CLIENT_PID" ] && kill -KILL "$CLIENT_PID" 2>/dev/null || true
-  [ -n "$SERVER_PID" ] && kill -KILL "$SERVER_PID" 2>/dev/null || true
-  # The last server's log outlives the run, for a look after a bad row.
-  mkdir -p build && cp "$WORK/server.log" build/bench-broadcast-server.log 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if [ "${NO_BUILD:-0}" != 1 ]; then
-  make -s build/tern build/tern-client >/dev/null || die "build failed (make build/tern build/tern-client)"
-fi
-[ -x "$TERN" ] || die "$TERN is missing (build it, or set TERN=)"
-[ -x "$CLIENT" ] || die "$CLIENT is missing (build it, or set TERN_CLIENT=)"
+BENCH_NAME=broadcast.sh
+SERVER_MAX_PEERS=2000
+# The last server's log outlives the run, for a look after a bad row.
+bench_on_exit() { mkdir -p build && cp "$WORK/server.log" build/bench-broadcast-server.log 2>/dev/null || true; }
+. bench/lib.sh
 
 # One UDP socket per client peer, plus HTTP sockets.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -47,35 +29,6 @@ max_n=0
 for n in $VIEWERS; do [ "$n" -gt "$max_n" ] && max_n=$n; done
 [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $((max_n + 256)) ] ||
   die "ulimit -n is $(ulimit -n); $((max_n + 256)) file descriptors are needed"
-
-free_port() { # $1 = tcp|udp: a port the kernel just gave out (and took back)
-  python3 -c 'import socket,sys
-s=socket.socket(socket.AF_INET, socket.SOCK_STREAM if sys.argv[1]=="tcp" else socket.SOCK_DGRAM)
-s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$1"
-}
-
-start_server() {
-  HTTP_PORT=$(free_port tcp)
-  MEDIA_PORT=$(free_port udp)
-  URL="http://127.0.0.1:$HTTP_PORT"
-  LISTEN=127.0.0.1:$HTTP_PORT MEDIA_LISTEN=127.0.0.1:$MEDIA_PORT LOG_LEVEL=${LOG_LEVEL:-warn} \
-    MAX_PEERS=2000 MAX_PEERS_PER_IP=2000 "$TERN" >"$WORK/server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 50); do
-    curl -sf -o /dev/null "$URL/healthz" && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || die "the server exited at start: $(tail -1 "$WORK/server.log")"
-    sleep 0.1
-  done
-  die "the server did not answer /healthz within 5 s"
-}
-
-stop_server() {
-  kill -TERM "$SERVER_PID" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
-}
 
 echo "== machine: $(nproc) cores," \
      "CPU $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo); $(date -u '+%F %T UTC')"

@@ -13,27 +13,8 @@ cd "$(dirname "$0")/.."
 
 COUNT=${COUNT:-100}
 IDLE_COUNTS=${IDLE_COUNTS:-"100 500"}
-TERN=${TERN:-build/tern}
-CLIENT=${TERN_CLIENT:-build/tern-client}
-WORK=$(mktemp -d /tmp/tern-bench.XXXXXX)
-SERVER_PID=""
-CLIENT_PID=""
-
-die() { echo "negotiate.sh: $*" >&2; exit 1; }
-
-cleanup() {
-  [ -n "$CLIENT_PID" ] && kill -KILL "$CLIENT_PID" 2>/dev/null || true
-  [ -n "$SERVER_PID" ] && kill -KILL "$SERVER_PID" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if [ "${NO_BUILD:-0}" != 1 ]; then
-  make -s build/tern build/tern-client >/dev/null || die "build failed (make build/tern build/tern-client)"
-fi
-[ -x "$TERN" ] || die "$TERN is missing (build it, or set TERN=)"
-[ -x "$CLIENT" ] || die "$CLIENT is missing (build it, or set TERN_CLIENT=)"
+BENCH_NAME=negotiate.sh
+. bench/lib.sh
 
 # One UDP socket per client peer, plus HTTP sockets: raise the soft limit.
 max_idle=0
@@ -42,35 +23,6 @@ need=$((max_idle + 256))
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need" ]; then
   ulimit -n "$need" 2>/dev/null || die "ulimit -n is $(ulimit -n); $need file descriptors are needed"
 fi
-
-free_port() { # $1 = tcp|udp: a port the kernel just gave out (and took back)
-  python3 -c 'import socket,sys
-s=socket.socket(socket.AF_INET, socket.SOCK_STREAM if sys.argv[1]=="tcp" else socket.SOCK_DGRAM)
-s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$1"
-}
-
-start_server() {
-  HTTP_PORT=$(free_port tcp)
-  MEDIA_PORT=$(free_port udp)
-  URL="http://127.0.0.1:$HTTP_PORT"
-  LISTEN=127.0.0.1:$HTTP_PORT MEDIA_LISTEN=127.0.0.1:$MEDIA_PORT LOG_LEVEL=warn \
-    MAX_PEERS=1000 MAX_PEERS_PER_IP=1000 "$TERN" >"$WORK/server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 50); do
-    curl -sf -o /dev/null "$URL/healthz" && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || die "the server exited at start: $(tail -1 "$WORK/server.log")"
-    sleep 0.1
-  done
-  die "the server did not answer /healthz within 5 s"
-}
-
-stop_server() {
-  kill -TERM "$SERVER_PID" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
-}
 
 cpu_ms() { # user+system CPU time of a process, in ms
   awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) * 1000 / hz }' "/proc/$1/stat"
